@@ -1,0 +1,355 @@
+/* Rendering result tables (psql's aligned printer is the model for `table`). */
+#define _XOPEN_SOURCE 700   /* wcwidth */
+#include <jansson.h>
+#include <locale.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+#include "output.h"
+
+const char *const out_format_names[] = { "table", "json", "ndjson", "csv", "tsv", NULL };
+
+int out_format_parse(const char *name)
+{
+	for (int i = 0; out_format_names[i]; i++)
+		if (!strcmp(out_format_names[i], name))
+			return i;
+	return -1;
+}
+
+/* Decodes one UTF-8 sequence; returns its length (1 for an invalid byte, *cp = -1). */
+static size_t utf8_decode(const unsigned char *s, long *cp)
+{
+	unsigned char c = s[0];
+	size_t len;
+	long v;
+	if (c < 0x80) { *cp = c; return 1; }
+	if ((c & 0xE0) == 0xC0) { len = 2; v = c & 0x1F; }
+	else if ((c & 0xF0) == 0xE0) { len = 3; v = c & 0x0F; }
+	else if ((c & 0xF8) == 0xF0) { len = 4; v = c & 0x07; }
+	else { *cp = -1; return 1; }
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xC0) != 0x80) { *cp = -1; return 1; }
+		v = (v << 6) | (s[i] & 0x3F);
+	}
+	*cp = v;
+	return len;
+}
+
+/* wcwidth() answers per the LC_CTYPE locale; make sure it is a UTF-8 one. */
+static void ensure_utf8_ctype(void)
+{
+	static int done;
+	if (done)
+		return;
+	done = 1;
+	const char *cur = setlocale(LC_CTYPE, NULL);
+	if (cur && (strstr(cur, "UTF-8") || strstr(cur, "utf8") || strstr(cur, "UTF8")))
+		return;
+	if (!setlocale(LC_CTYPE, "C.UTF-8"))
+		setlocale(LC_CTYPE, "C.utf8");
+}
+
+size_t out_display_width(const char *s)
+{
+	ensure_utf8_ctype();
+	size_t w = 0;
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		long cp;
+		p += utf8_decode(p, &cp);
+		if (cp < 0) {
+			w += 1;
+			continue;
+		}
+		int cw = wcwidth((wchar_t)cp);
+		w += cw < 0 ? 1 : (size_t)cw;
+	}
+	return w;
+}
+
+/* ---- table ------------------------------------------------------------------ */
+
+/* A cell as shown in the aligned table: control characters escaped. */
+static char *display_cell(const char *v)
+{
+	if (!v)
+		return strdup("");
+	size_t n = strlen(v);
+	char *out = malloc(n * 4 + 1), *w = out;
+	if (!out)
+		return NULL;
+	for (const char *p = v; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c == '\n') { *w++ = '\\'; *w++ = 'n'; }
+		else if (c == '\t') { *w++ = '\\'; *w++ = 't'; }
+		else if (c == '\r') { *w++ = '\\'; *w++ = 'r'; }
+		else if (c < 0x20 || c == 0x7f) { w += sprintf(w, "\\x%02x", c); }
+		else *w++ = (char)c;
+	}
+	*w = '\0';
+	return out;
+}
+
+static bool right_aligned(aiplat_coltype t)
+{
+	return t == AIPLAT_COL_INT || t == AIPLAT_COL_NUMBER;
+}
+
+static void pad(FILE *f, size_t n)
+{
+	while (n--)
+		fputc(' ', f);
+}
+
+static int render_table(FILE *f, const aiplat_table *t, bool color)
+{
+	size_t nc = aiplat_table_ncols(t), nr = aiplat_table_nrows(t);
+	size_t *width = calloc(nc ? nc : 1, sizeof(size_t));
+	char **cells = calloc(nr * nc + 1, sizeof(char *));
+	size_t *cellw = calloc(nr * nc + 1, sizeof(size_t));
+	int rc = 0;
+	if (!width || !cells || !cellw) {
+		rc = -1;
+		goto out;
+	}
+	for (size_t c = 0; c < nc; c++)
+		width[c] = out_display_width(aiplat_table_column_name(t, c));
+	for (size_t r = 0; r < nr; r++)
+		for (size_t c = 0; c < nc; c++) {
+			char *d = display_cell(aiplat_table_cell(t, r, c));
+			if (!d) {
+				rc = -1;
+				goto out;
+			}
+			cells[r * nc + c] = d;
+			cellw[r * nc + c] = out_display_width(d);
+			if (cellw[r * nc + c] > width[c])
+				width[c] = cellw[r * nc + c];
+		}
+	/* header */
+	for (size_t c = 0; c < nc; c++) {
+		const char *name = aiplat_table_column_name(t, c);
+		size_t w = out_display_width(name), left = (width[c] - w) / 2;
+		fputs(c ? " | " : " ", f);
+		pad(f, left);
+		fprintf(f, "%s%s%s", color ? "\033[1m" : "", name, color ? "\033[0m" : "");
+		if (c + 1 < nc)
+			pad(f, width[c] - w - left);
+	}
+	fputc('\n', f);
+	for (size_t c = 0; c < nc; c++) {
+		fputs(c ? "-+-" : "-", f);
+		for (size_t k = 0; k < width[c]; k++)
+			fputc('-', f);
+	}
+	fputs("-\n", f);
+	for (size_t r = 0; r < nr; r++) {
+		for (size_t c = 0; c < nc; c++) {
+			size_t w = cellw[r * nc + c];
+			fputs(c ? " | " : " ", f);
+			if (right_aligned(aiplat_table_column_type(t, c))) {
+				pad(f, width[c] - w);
+				fputs(cells[r * nc + c], f);
+			} else {
+				fputs(cells[r * nc + c], f);
+				if (c + 1 < nc)
+					pad(f, width[c] - w);
+			}
+		}
+		fputc('\n', f);
+	}
+	fprintf(f, "(%zu row%s)\n", nr, nr == 1 ? "" : "s");
+out:
+	for (size_t i = 0; cells && i < nr * nc; i++)
+		free(cells[i]);
+	free(cells);
+	free(cellw);
+	free(width);
+	return rc;
+}
+
+/* ---- json / ndjson ---------------------------------------------------------- */
+
+static json_t *json_cell(const char *v, aiplat_coltype type)
+{
+	if (!v)
+		return json_null();
+	switch (type) {
+	case AIPLAT_COL_INT: {
+		char *end;
+		long long n = strtoll(v, &end, 10);
+		if (!*end)
+			return json_integer((json_int_t)n);
+		break;
+	}
+	case AIPLAT_COL_NUMBER: {
+		char *end;
+		double d = strtod(v, &end);
+		if (!*end)
+			return json_real(d);
+		break;
+	}
+	case AIPLAT_COL_BOOL:
+		if (!strcmp(v, "t") || !strcmp(v, "true"))
+			return json_true();
+		if (!strcmp(v, "f") || !strcmp(v, "false"))
+			return json_false();
+		break;
+	case AIPLAT_COL_JSON: {
+		json_t *j = json_loads(v, JSON_DECODE_ANY, NULL);
+		if (j)
+			return j;
+		break;
+	}
+	default:
+		break;
+	}
+	return json_string(v);
+}
+
+static json_t *json_row(const aiplat_table *t, size_t r)
+{
+	json_t *obj = json_object();
+	for (size_t c = 0; obj && c < aiplat_table_ncols(t); c++)
+		json_object_set_new(obj, aiplat_table_column_name(t, c),
+		                    json_cell(aiplat_table_cell(t, r, c), aiplat_table_column_type(t, c)));
+	return obj;
+}
+
+static int render_json(FILE *f, const aiplat_table *t, bool lines)
+{
+	size_t flags = JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15);
+	if (lines) {
+		for (size_t r = 0; r < aiplat_table_nrows(t); r++) {
+			json_t *row = json_row(t, r);
+			if (!row || json_dumpf(row, f, flags | JSON_COMPACT) != 0) {
+				json_decref(row);
+				return -1;
+			}
+			fputc('\n', f);
+			json_decref(row);
+		}
+		return 0;
+	}
+	json_t *arr = json_array();
+	for (size_t r = 0; arr && r < aiplat_table_nrows(t); r++)
+		json_array_append_new(arr, json_row(t, r));
+	int rc = arr ? json_dumpf(arr, f, flags | JSON_INDENT(2)) : -1;
+	fputc('\n', f);
+	json_decref(arr);
+	return rc;
+}
+
+/* ---- csv / tsv ------------------------------------------------------------ */
+
+static void csv_field(FILE *f, const char *v, bool is_null)
+{
+	if (is_null)
+		return;
+	if (!*v || strpbrk(v, ",\"\r\n")) {
+		fputc('"', f);
+		for (const char *p = v; *p; p++) {
+			if (*p == '"')
+				fputc('"', f);
+			fputc(*p, f);
+		}
+		fputc('"', f);
+		return;
+	}
+	fputs(v, f);
+}
+
+static void tsv_field(FILE *f, const char *v)
+{
+	for (const char *p = v ? v : ""; *p; p++) {
+		switch (*p) {
+		case '\t': fputs("\\t", f); break;
+		case '\n': fputs("\\n", f); break;
+		case '\r': fputs("\\r", f); break;
+		case '\\': fputs("\\\\", f); break;
+		default:   fputc(*p, f);
+		}
+	}
+}
+
+static int render_delimited(FILE *f, const aiplat_table *t, bool csv)
+{
+	size_t nc = aiplat_table_ncols(t);
+	const char *eol = csv ? "\r\n" : "\n";
+	char sep = csv ? ',' : '\t';
+	for (size_t c = 0; c < nc; c++) {
+		if (c)
+			fputc(sep, f);
+		if (csv)
+			csv_field(f, aiplat_table_column_name(t, c), false);
+		else
+			tsv_field(f, aiplat_table_column_name(t, c));
+	}
+	fputs(eol, f);
+	for (size_t r = 0; r < aiplat_table_nrows(t); r++) {
+		for (size_t c = 0; c < nc; c++) {
+			const char *v = aiplat_table_cell(t, r, c);
+			if (c)
+				fputc(sep, f);
+			if (csv)
+				csv_field(f, v ? v : "", v == NULL);
+			else
+				tsv_field(f, v);
+		}
+		fputs(eol, f);
+	}
+	return 0;
+}
+
+static int render_vertical(FILE *f, const aiplat_table *t, bool color)
+{
+	size_t nc = aiplat_table_ncols(t), width = 0;
+	for (size_t c = 0; c < nc; c++) {
+		size_t w = out_display_width(aiplat_table_column_name(t, c));
+		if (w > width)
+			width = w;
+	}
+	for (size_t c = 0; c < nc; c++) {
+		const char *name = aiplat_table_column_name(t, c);
+		char *v = display_cell(aiplat_table_nrows(t) ? aiplat_table_cell(t, 0, c) : NULL);
+		if (!v)
+			return -1;
+		fprintf(f, "%s%s%s", color ? "\033[1m" : "", name, color ? "\033[0m" : "");
+		pad(f, width - out_display_width(name));
+		fprintf(f, " | %s\n", v);
+		free(v);
+	}
+	return 0;
+}
+
+int out_render_record(FILE *f, const aiplat_table *t, enum out_format fmt, bool color)
+{
+	int rc;
+	if (fmt == OUT_TABLE) {
+		rc = render_vertical(f, t, color);
+	} else if (fmt == OUT_JSON) {
+		json_t *row = aiplat_table_nrows(t) ? json_row(t, 0) : json_object();
+		rc = row ? json_dumpf(row, f, JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15) |
+		                              JSON_INDENT(2)) : -1;
+		fputc('\n', f);
+		json_decref(row);
+	} else {
+		return out_render(f, t, fmt, color);
+	}
+	return rc || ferror(f) ? -1 : 0;
+}
+
+int out_render(FILE *f, const aiplat_table *t, enum out_format fmt, bool color)
+{
+	int rc;
+	switch (fmt) {
+	case OUT_JSON:   rc = render_json(f, t, false); break;
+	case OUT_NDJSON: rc = render_json(f, t, true); break;
+	case OUT_CSV:    rc = render_delimited(f, t, true); break;
+	case OUT_TSV:    rc = render_delimited(f, t, false); break;
+	default:         rc = render_table(f, t, color); break;
+	}
+	return rc || ferror(f) ? -1 : 0;
+}

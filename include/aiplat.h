@@ -1,0 +1,16 @@
+/* libaiplat: the umbrella header. */
+#ifndef AIPLAT_H
+#define AIPLAT_H
+
+#include "aiplat/error.h"
+#include "aiplat/buf.h"
+#include "aiplat/table.h"
+#include "aiplat/db.h"
+#include "aiplat/migrate.h"
+#include "aiplat/devcluster.h"
+#include "aiplat/seed.h"
+
+/* "0.1.0" */
+const char *aiplat_version(void);
+
+#endif

@@ -1,0 +1,96 @@
+/*
+ * Database access: where to connect, the connection handle, parameterised
+ * statements, transactions, and acting for a person under row-level security.
+ *
+ * Every value travels as a bound parameter. Identity settings are always
+ * transaction-local (set_config(..., true)), so they never leak between
+ * transactions and reach Citus workers (DESIGN.md sections 4 and 10).
+ */
+#ifndef AIPLAT_DB_H
+#define AIPLAT_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <libpq-fe.h>
+#include "aiplat/table.h"
+
+typedef struct aiplat_db aiplat_db;
+
+/* Where a connection string came from, for `-v` and error messages. */
+typedef enum aiplat_conn_source {
+	AIPLAT_CONN_FLAG = 0,        /* --db URL */
+	AIPLAT_CONN_AIPLAT_ENV,      /* AIPLAT_DATABASE_URL */
+	AIPLAT_CONN_DATABASE_URL,    /* DATABASE_URL */
+	AIPLAT_CONN_LIBPQ_ENV,       /* PGHOST, PGSERVICE, ... */
+	AIPLAT_CONN_DEV_CLUSTER,     /* the running `aiplat dev` cluster */
+} aiplat_conn_source;
+
+const char *aiplat_conn_source_name(aiplat_conn_source src);
+
+/*
+ * Picks the connection string: explicit (may be NULL), then the environment,
+ * then the development cluster when it is running. AIPLAT_ECONNECT with a
+ * hint when nothing is configured. *out is malloc'd.
+ */
+int aiplat_conninfo_resolve(char **out, aiplat_conn_source *source, const char *explicit_url);
+
+/* Log hook: the library reports what it does (never secrets); the caller prints. */
+typedef enum aiplat_log_level { AIPLAT_LOG_DEBUG = 0, AIPLAT_LOG_INFO } aiplat_log_level;
+typedef void (*aiplat_log_fn)(aiplat_log_level level, const char *msg, void *ctx);
+void aiplat_set_log(aiplat_log_fn fn, void *ctx);
+void aiplat_log(aiplat_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+int aiplat_db_connect(aiplat_db **out, const char *conninfo, const char *application_name);
+void aiplat_db_close(aiplat_db *db);
+PGconn *aiplat_db_pg(aiplat_db *db);
+
+/* Runs a statement; params are text values, NULL for SQL NULL. */
+int aiplat_db_exec(aiplat_db *db, const char *sql, int nparams, const char *const *params);
+/* Runs a query and hands the result to the caller (PQclear it). */
+int aiplat_db_query(aiplat_db *db, PGresult **out, const char *sql, int nparams,
+                    const char *const *params);
+int aiplat_db_query_table(aiplat_db *db, aiplat_table **out, const char *sql, int nparams,
+                          const char *const *params);
+/* First column of the first row as a malloc'd string; *out NULL when no row or NULL. */
+int aiplat_db_query_value(aiplat_db *db, char **out, const char *sql, int nparams,
+                          const char *const *params);
+/* Runs several statements without parameters (migration files, seed scripts). */
+int aiplat_db_exec_script(aiplat_db *db, const char *sql);
+
+/* Records a failed result as the last error (message, SQLSTATE, code). */
+int aiplat_db_error_from_result(const PGresult *res, PGconn *conn);
+
+int aiplat_db_begin(aiplat_db *db);
+int aiplat_db_commit(aiplat_db *db);
+int aiplat_db_rollback(aiplat_db *db);
+bool aiplat_db_in_transaction(aiplat_db *db);
+
+/*
+ * Who a command acts for. With no person (platform mode) the connection's
+ * own role works on the tables directly; acting for a person switches to
+ * the non-owner role aiplat_app inside each transaction, so row-level
+ * security decides what is visible.
+ */
+typedef struct aiplat_identity {
+	bool acting;             /* true: a person; false: the platform itself */
+	bool via_login_role;     /* the connection's login role is mapped to a user */
+	bool is_superadmin;
+	char user_id[37];        /* empty when none */
+	char email[256];
+	char org_id[37];         /* empty when no organisation was chosen */
+	char org_slug[128];
+} aiplat_identity;
+
+/*
+ * Resolves --as EMAIL and --org SLUG against the database (either may be
+ * NULL). A connection whose login role is mapped to a user is that user, and
+ * may impersonate someone else only when that user is a superadmin
+ * (AIPLAT_EPERM otherwise).
+ */
+int aiplat_identity_resolve(aiplat_db *db, aiplat_identity *out, const char *as_email,
+                            const char *org_slug);
+/* Makes this connection act as `who` from now on (NULL: the platform). */
+void aiplat_db_set_identity(aiplat_db *db, const aiplat_identity *who);
+const aiplat_identity *aiplat_db_identity(const aiplat_db *db);
+
+#endif

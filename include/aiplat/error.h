@@ -1,0 +1,90 @@
+/*
+ * Error model of libaiplat.
+ *
+ * Every fallible function returns 0 on success or a negative aiplat_err code
+ * and records details in a thread-local "last error": a message, an optional
+ * hint, the subsystem (class), and when relevant the SQLSTATE of the database
+ * error or the HTTP status of a provider response. The library never prints
+ * and never exits; the front end turns codes into exit statuses with
+ * aiplat_exit_code().
+ */
+#ifndef AIPLAT_ERROR_H
+#define AIPLAT_ERROR_H
+
+#include <stdarg.h>
+
+typedef enum aiplat_err {
+	AIPLAT_OK        = 0,
+	AIPLAT_ENEGATIVE = -1,  /* a negative answer: denied, drift found, no match */
+	AIPLAT_EUSAGE    = -2,  /* the caller used the interface wrongly */
+	AIPLAT_ECONNECT  = -3,  /* cannot reach the database */
+	AIPLAT_EPROVIDER = -4,  /* AI provider or HTTP failure */
+	AIPLAT_EINVALID  = -5,  /* invalid input data; nothing was written */
+	AIPLAT_EPERM     = -6,  /* permission denied */
+	AIPLAT_EBUSY     = -7,  /* a lock is held by another run; try later */
+	AIPLAT_ENOTFOUND = -8,  /* the named object does not exist */
+	AIPLAT_EEXISTS   = -9,  /* the object already exists */
+	AIPLAT_EINTERNAL = -70, /* a bug, an unexpected database error, no memory */
+} aiplat_err;
+
+typedef enum aiplat_error_class {
+	AIPLAT_ERRCLASS_NONE = 0,
+	AIPLAT_ERRCLASS_OS,       /* files, processes, system calls */
+	AIPLAT_ERRCLASS_NOMEMORY,
+	AIPLAT_ERRCLASS_DB,       /* libpq and server errors */
+	AIPLAT_ERRCLASS_MIGRATE,
+	AIPLAT_ERRCLASS_CONFIG,   /* connection settings, environment */
+	AIPLAT_ERRCLASS_INPUT,    /* validation of user-supplied data */
+	AIPLAT_ERRCLASS_ACCESS,   /* identity and permissions */
+	AIPLAT_ERRCLASS_QUOTA,
+	AIPLAT_ERRCLASS_PROVIDER,
+	AIPLAT_ERRCLASS_INTERNAL,
+} aiplat_error_class;
+
+typedef struct aiplat_error {
+	int code;                  /* an aiplat_err value */
+	aiplat_error_class klass;
+	char message[1024];
+	char hint[512];            /* empty when there is nothing to suggest */
+	char sqlstate[6];          /* empty unless the error came from PostgreSQL */
+	int http_status;           /* 0 unless the error came from an HTTP peer */
+	int sql_position;          /* 1-based character offset into the statement, or 0 */
+} aiplat_error;
+
+/* The last error recorded on this thread (code AIPLAT_OK when none). */
+const aiplat_error *aiplat_error_last(void);
+void aiplat_error_clear(void);
+/* Puts back an error saved earlier (for cleanup paths that must not lose it). */
+void aiplat_error_restore(const aiplat_error *saved);
+
+/* Records an error and returns code, so callers can `return aiplat_error_set(...)`. */
+int aiplat_error_set(int code, aiplat_error_class klass, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int aiplat_error_vset(int code, aiplat_error_class klass, const char *fmt, va_list ap);
+/* Adds a hint to the current error; returns the current error's code. */
+int aiplat_error_hint(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prefixes the current message with context ("reading foo.sql: ..."). */
+int aiplat_error_prefix(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void aiplat_error_set_sqlstate(const char *sqlstate);
+void aiplat_error_set_http_status(int status);
+void aiplat_error_set_sql_position(int position);
+
+/* Maps a SQLSTATE to the aiplat_err code that describes it best. */
+int aiplat_err_from_sqlstate(const char *sqlstate);
+
+/* Stable process exit statuses (DESIGN.md section 3). */
+enum aiplat_exit {
+	AIPLAT_EXIT_OK = 0,
+	AIPLAT_EXIT_NEGATIVE = 1,
+	AIPLAT_EXIT_USAGE = 2,
+	AIPLAT_EXIT_DB = 3,
+	AIPLAT_EXIT_PROVIDER = 4,
+	AIPLAT_EXIT_INVALID = 5,
+	AIPLAT_EXIT_PERMISSION = 6,
+	AIPLAT_EXIT_BUSY = 7,
+	AIPLAT_EXIT_INTERNAL = 70,
+};
+int aiplat_exit_code(int code);
+const char *aiplat_err_name(int code);
+
+#endif

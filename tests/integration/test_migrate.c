@@ -1,0 +1,388 @@
+/* `aiplat migrate` against a real server: round trip, concurrency, drift, failure. */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "runproc.h"
+#include "testdb.h"
+
+/* Everything the migrations create in schema aiplat, as one digest. */
+static const char fingerprint_sql[] =
+	"SELECT md5(string_agg(x, E'\\n' ORDER BY x)) FROM ("
+	" SELECT 'rel ' || c.relname || ' ' || c.relkind::text || ' ' || c.relrowsecurity || ' ' ||"
+	"        coalesce(c.relacl::text, '') AS x"
+	"   FROM pg_class c WHERE c.relnamespace = 'aiplat'::regnamespace"
+	" UNION ALL SELECT 'col ' || c.relname || '.' || a.attname || ' ' ||"
+	"        format_type(a.atttypid, a.atttypmod) || ' ' || a.attnotnull || ' ' ||"
+	"        coalesce(pg_get_expr(d.adbin, d.adrelid), '') || coalesce(a.attacl::text, '')"
+	"   FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
+	"   LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
+	"  WHERE c.relnamespace = 'aiplat'::regnamespace AND a.attnum > 0 AND NOT a.attisdropped"
+	" UNION ALL SELECT 'fn ' || p.oid::regprocedure::text || ' ' || md5(p.prosrc)"
+	"   FROM pg_proc p WHERE p.pronamespace = 'aiplat'::regnamespace"
+	" UNION ALL SELECT 'pol ' || tablename || ' ' || policyname || ' ' || cmd || ' ' ||"
+	"        coalesce(qual, '') || ' ' || coalesce(with_check, '')"
+	"   FROM pg_policies WHERE schemaname = 'aiplat'"
+	" UNION ALL SELECT 'con ' || conrelid::regclass::text || ' ' || conname || ' ' ||"
+	"        pg_get_constraintdef(oid)"
+	"   FROM pg_constraint WHERE connamespace = 'aiplat'::regnamespace"
+	" UNION ALL SELECT 'idx ' || indexdef FROM pg_indexes WHERE schemaname = 'aiplat'"
+	" UNION ALL SELECT 'type ' || t.typname || ' ' ||"
+	"        coalesce((SELECT string_agg(enumlabel, ',' ORDER BY enumsortorder)"
+	"                    FROM pg_enum e WHERE e.enumtypid = t.oid), '')"
+	"   FROM pg_type t WHERE t.typnamespace = 'aiplat'::regnamespace AND t.typtype = 'e'"
+	" UNION ALL SELECT 'trg ' || tgrelid::regclass::text || ' ' || tgname"
+	"   FROM pg_trigger WHERE NOT tgisinternal"
+	"    AND tgrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'aiplat'::regnamespace)"
+	") s";
+
+static size_t embedded_count(void)
+{
+	aiplat_migration_set set;
+	assert_int_equal(aiplat_migration_set_embedded(&set), 0);
+	size_t n = set.count;
+	aiplat_migration_set_dispose(&set);
+	return n;
+}
+
+static bool contains(const char *haystack, const char *needle)
+{
+	return haystack && strstr(haystack, needle) != NULL;
+}
+
+static void expect_run(run_result *r, int status, const char *what)
+{
+	if (r->status != status)
+		fail_msg("%s: exit %d, expected %d\nstdout: %s\nstderr: %s", what, r->status, status,
+		         r->out, r->err);
+}
+
+static void test_round_trip(void **state)
+{
+	(void)state;
+	testdb t;
+	testdb_create(&t, false);
+	run_result r;
+	run_aiplat(&r, NULL, NULL, "--db", t.url, "migrate", "up", NULL);
+	expect_run(&r, 0, "migrate up");
+	run_result_free(&r);
+	PGconn *c = testdb_connect(&t);
+	char *first = testdb_value(c, fingerprint_sql, 0, NULL);
+	assert_int_equal(testdb_long(c, "SELECT count(*) FROM aiplat_meta.schema_migrations", 0, NULL),
+	                 (long)embedded_count());
+
+	run_aiplat(&r, NULL, NULL, "--db", t.url, "migrate", "down", "all", NULL);
+	expect_run(&r, 0, "migrate down all");
+	run_result_free(&r);
+	assert_int_equal(testdb_long(c, "SELECT count(*) FROM pg_namespace WHERE nspname = 'aiplat'",
+	                             0, NULL), 0);
+	assert_int_equal(testdb_long(c, "SELECT count(*) FROM aiplat_meta.schema_migrations", 0, NULL), 0);
+
+	run_aiplat(&r, NULL, NULL, "--db", t.url, "--format", "tsv", "migrate", "status", NULL);
+	expect_run(&r, 0, "migrate status");
+	assert_true(contains(r.out, "1\tfoundation\tpending"));
+	assert_false(contains(r.out, "\tapplied\t"));
+	run_result_free(&r);
+
+	run_aiplat(&r, NULL, NULL, "--db", t.url, "migrate", "up", NULL);
+	expect_run(&r, 0, "migrate up again");
+	run_result_free(&r);
+	char *second = testdb_value(c, fingerprint_sql, 0, NULL);
+	assert_string_equal(first, second);
+
+	/* redo: the last migration's down undoes its up. */
+	run_aiplat(&r, NULL, NULL, "--db", t.url, "migrate", "redo", NULL);
+	expect_run(&r, 0, "migrate redo");
+	run_result_free(&r);
+	char *third = testdb_value(c, fingerprint_sql, 0, NULL);
+	assert_string_equal(first, third);
+	free(first);
+	free(second);
+	free(third);
+	PQfinish(c);
+	testdb_drop(&t);
+}
+
+static void test_up_to_and_status(void **state)
+{
+	(void)state;
+	testdb t;
+	testdb_create(&t, false);
+	run_result r;
+	run_aiplat(&r, NULL, NULL, "--db", t.url, "migrate", "up", "--to", "2", NULL);
+	expect_run(&r, 0, "migrate up --to 2");
+	run_result_free(&r);
+	run_aiplat(&r, NULL, NULL, "--db", t.url, "--format", "csv", "migrate", "status", "--exit-code",
+	           NULL);
+	expect_run(&r, 1, "status --exit-code with pending migrations");
+	assert_true(contains(r.out, "2,model_catalogue,applied,"));
+	assert_true(contains(r.out, "3,ai_framework,pending,,\r\n"));
+	run_result_free(&r);
+	run_aiplat(&r, NULL, NULL, "--db", t.url, "migrate", "up", "--to", "999", NULL);
+	expect_run(&r, 5, "migrate up --to an unknown version");
+	assert_true(contains(r.err, "no migration with version 999"));
+	run_result_free(&r);
+	run_aiplat(&r, NULL, NULL, "--db", t.url, "migrate", "down", "two", NULL);
+	expect_run(&r, 2, "migrate down with a bad count");
+	run_result_free(&r);
+	testdb_drop(&t);
+}
+
+/* Waits until every process has said it is waiting for the lock. */
+static void await_waiting(run_async *procs, int n)
+{
+	for (int tries = 0; tries < 200; tries++) {
+		int waiting = 0;
+		for (int i = 0; i < n; i++) {
+			char *err = run_async_stderr(&procs[i]);
+			waiting += contains(err, "waiting");
+			free(err);
+		}
+		if (waiting == n)
+			return;
+		struct timespec ts = { 0, 50 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	fail_msg("the migration runs never reported waiting for the lock");
+}
+
+/* Two runners at once: one applies everything, the other waits, then finds
+ * nothing left to do; every migration is recorded once. */
+static void test_concurrent_runners(void **state)
+{
+	(void)state;
+	testdb t;
+	testdb_create(&t, false);
+	PGconn *holder = testdb_connect(&t);
+	testdb_exec(holder, "SELECT pg_advisory_lock(1634299508, 1)");
+	const char *argv[] = { "--db", t.url, "migrate", "up", NULL };
+	run_async a[2];
+	run_aiplat_start(&a[0], NULL, argv);
+	run_aiplat_start(&a[1], NULL, argv);
+	await_waiting(a, 2);
+	testdb_exec(holder, "SELECT pg_advisory_unlock(1634299508, 1)");
+	run_result r[2];
+	run_aiplat_wait(&a[0], &r[0]);
+	run_aiplat_wait(&a[1], &r[1]);
+	expect_run(&r[0], 0, "first concurrent runner");
+	expect_run(&r[1], 0, "second concurrent runner");
+	char applied_all[64];
+	snprintf(applied_all, sizeof(applied_all), "applied %zu migrations", embedded_count());
+	bool first_applied = contains(r[0].err, applied_all);
+	bool second_applied = contains(r[1].err, applied_all);
+	assert_true(first_applied != second_applied);
+	assert_true(contains(first_applied ? r[1].err : r[0].err, "nothing to apply"));
+	assert_int_equal(testdb_long(holder,
+		"SELECT count(DISTINCT version) FROM aiplat_meta.schema_migrations", 0, NULL),
+		(long)embedded_count());
+	run_result_free(&r[0]);
+	run_result_free(&r[1]);
+
+	/* And without a helper holding the lock, a real race: several rounds. */
+	for (int round = 0; round < 3; round++) {
+		run_aiplat(&r[0], NULL, NULL, "--db", t.url, "-q", "migrate", "down", "all", NULL);
+		expect_run(&r[0], 0, "down between rounds");
+		run_result_free(&r[0]);
+		run_async b[3];
+		for (int i = 0; i < 3; i++)
+			run_aiplat_start(&b[i], NULL, argv);
+		for (int i = 0; i < 3; i++) {
+			run_aiplat_wait(&b[i], &r[0]);
+			expect_run(&r[0], 0, "racing runner");
+			run_result_free(&r[0]);
+		}
+		assert_int_equal(testdb_long(holder,
+			"SELECT count(*) FROM aiplat_meta.schema_migrations", 0, NULL), (long)embedded_count());
+	}
+	PQfinish(holder);
+	testdb_drop(&t);
+}
+
+static void test_lock_timeout(void **state)
+{
+	(void)state;
+	testdb t;
+	testdb_create(&t, false);
+	PGconn *holder = testdb_connect(&t);
+	testdb_exec(holder, "SELECT pg_advisory_lock(1634299508, 1)");
+	run_result r;
+	time_t t0 = time(NULL);
+	run_aiplat(&r, NULL, NULL, "--db", t.url, "migrate", "up", "--lock-timeout", "700ms", NULL);
+	expect_run(&r, 7, "migrate up while another run holds the lock");
+	assert_true(time(NULL) - t0 < 30);
+	assert_true(contains(r.err, "holds the lock"));
+	assert_true(contains(r.err, "hint:"));
+	run_result_free(&r);
+	/* Nothing was applied, not even the ledger's migrations. */
+	assert_int_equal(testdb_long(holder, "SELECT count(*) FROM pg_namespace WHERE nspname = 'aiplat'",
+	                             0, NULL), 0);
+	PQfinish(holder);
+	testdb_drop(&t);
+}
+
+/* A private copy of the migrations directory. */
+static char *copy_migrations(void)
+{
+	char *dir = make_temp_dir();
+	DIR *d = opendir(AIPLAT_SOURCE_DIR "/migrations");
+	assert_non_null(d);
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		char src[1024], dst[1024];
+		snprintf(src, sizeof(src), "%s/migrations/%s", AIPLAT_SOURCE_DIR, e->d_name);
+		snprintf(dst, sizeof(dst), "%s/%s", dir, e->d_name);
+		char *text = read_file(src);
+		assert_non_null(text);
+		write_file(dst, text);
+		free(text);
+	}
+	closedir(d);
+	return dir;
+}
+
+static void test_checksum_drift(void **state)
+{
+	(void)state;
+	testdb t;
+	testdb_create(&t, false);
+	char *dir = copy_migrations();
+	run_result r;
+	run_aiplat(&r, NULL, NULL, "--db", t.url, "migrate", "up", "--dir", dir, NULL);
+	expect_run(&r, 0, "migrate up --dir");
+	run_result_free(&r);
+	run_aiplat(&r, NULL, NULL, "--db", t.url, "migrate", "verify", "--dir", dir, NULL);
+	expect_run(&r, 0, "verify before any change");
+	run_result_free(&r);
+
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/0002_model_catalogue.sql", dir);
+	char *text = read_file(path);
+	size_t n = strlen(text);
+	char *edited = malloc(n + 64);
+	snprintf(edited, n + 64, "%s\n-- an innocent-looking edit\n", text);
+	write_file(path, edited);
+	free(text);
+	free(edited);
+
+	run_aiplat(&r, NULL, NULL, "--db", t.url, "migrate", "verify", "--dir", dir, NULL);
+	expect_run(&r, 1, "verify after editing an applied file");
+	assert_true(contains(r.err, "0002_model_catalogue.sql"));
+	assert_false(contains(r.err, "0001_foundation.sql"));
+	assert_true(contains(r.out, "0002_model_catalogue.sql"));
+	run_result_free(&r);
+	run_aiplat(&r, NULL, NULL, "--db", t.url, "migrate", "up", "--dir", dir, NULL);
+	expect_run(&r, 1, "up refuses to run past a changed file");
+	assert_true(contains(r.err, "0002_model_catalogue.sql"));
+	run_result_free(&r);
+	run_aiplat(&r, NULL, NULL, "--db", t.url, "--format", "tsv", "migrate", "status", "--dir", dir,
+	           NULL);
+	expect_run(&r, 0, "status");
+	assert_true(contains(r.out, "2\tmodel_catalogue\tchanged\t"));
+	run_result_free(&r);
+	rm_rf(dir);
+	free(dir);
+	testdb_drop(&t);
+}
+
+/* A migration that fails half way leaves nothing of itself and no dirty
+ * state: fixing the file and running again just works. */
+static void test_failing_migration(void **state)
+{
+	(void)state;
+	testdb t;
+	testdb_create(&t, false);
+	char *dir = make_temp_dir();
+	char path[512];
+	snprintf(path, sizeof(path), "%s/0001_first.sql", dir);
+	write_file(path, "-- migrate:up\nCREATE TABLE public.first (id int);\n"
+	                 "-- migrate:down\nDROP TABLE public.first;\n");
+	snprintf(path, sizeof(path), "%s/0002_second.sql", dir);
+	write_file(path, "-- migrate:up\nCREATE TABLE public.second (id int);\n"
+	                 "INSERT INTO public.second VALUES (1);\n"
+	                 "SELECT 1 / 0;\n"
+	                 "-- migrate:down\nDROP TABLE public.second;\n");
+	run_result r;
+	run_aiplat(&r, NULL, NULL, "--db", t.url, "migrate", "up", "--dir", dir, NULL);
+	expect_run(&r, 5, "a failing migration");
+	assert_true(contains(r.err, "0002_second.sql:4"));
+	assert_true(contains(r.err, "division by zero"));
+	run_result_free(&r);
+	PGconn *c = testdb_connect(&t);
+	assert_int_equal(testdb_long(c, "SELECT count(*) FROM aiplat_meta.schema_migrations", 0, NULL), 1);
+	assert_string_equal(testdb_value(c, "SELECT coalesce(to_regclass('public.second')::text, 'none')",
+	                                 0, NULL), "none");
+	write_file(path, "-- migrate:up\nCREATE TABLE public.second (id int);\n"
+	                 "-- migrate:down\nDROP TABLE public.second;\n");
+	run_aiplat(&r, NULL, NULL, "--db", t.url, "migrate", "up", "--dir", dir, NULL);
+	expect_run(&r, 0, "the fixed migration");
+	run_result_free(&r);
+	assert_int_equal(testdb_long(c, "SELECT count(*) FROM aiplat_meta.schema_migrations", 0, NULL), 2);
+
+	/* transaction:false runs statement by statement, so CONCURRENTLY works. */
+	snprintf(path, sizeof(path), "%s/0003_index.sql", dir);
+	write_file(path, "-- migrate:up transaction:false\n"
+	                 "CREATE INDEX CONCURRENTLY IF NOT EXISTS second_id ON public.second (id);\n"
+	                 "CREATE INDEX CONCURRENTLY IF NOT EXISTS first_id ON public.first (id);\n"
+	                 "-- migrate:down transaction:false\n"
+	                 "DROP INDEX CONCURRENTLY IF EXISTS public.second_id;\n"
+	                 "DROP INDEX CONCURRENTLY IF EXISTS public.first_id;\n");
+	run_aiplat(&r, NULL, NULL, "--db", t.url, "migrate", "up", "--dir", dir, NULL);
+	expect_run(&r, 0, "a transaction:false migration");
+	run_result_free(&r);
+	assert_int_equal(testdb_long(c, "SELECT count(*) FROM pg_indexes WHERE indexname IN "
+	                                "('first_id', 'second_id')", 0, NULL), 2);
+	run_aiplat(&r, NULL, NULL, "--db", t.url, "migrate", "down", "--dir", dir, NULL);
+	expect_run(&r, 0, "its down section");
+	run_result_free(&r);
+	assert_int_equal(testdb_long(c, "SELECT count(*) FROM pg_indexes WHERE indexname IN "
+	                                "('first_id', 'second_id')", 0, NULL), 0);
+	PQfinish(c);
+	rm_rf(dir);
+	free(dir);
+	testdb_drop(&t);
+}
+
+static void test_new(void **state)
+{
+	(void)state;
+	char *dir = make_temp_dir();
+	run_result r;
+	run_aiplat(&r, NULL, NULL, "migrate", "new", "add widgets", "--dir", dir, NULL);
+	expect_run(&r, 0, "migrate new");
+	char expect[512];
+	snprintf(expect, sizeof(expect), "%s/0001_add_widgets.sql\n", dir);
+	assert_string_equal(r.out, expect);
+	run_result_free(&r);
+	run_aiplat(&r, NULL, NULL, "migrate", "new", "more", "--dir", dir, NULL);
+	snprintf(expect, sizeof(expect), "%s/0002_more.sql\n", dir);
+	assert_string_equal(r.out, expect);
+	run_result_free(&r);
+	run_aiplat(&r, NULL, NULL, "migrate", "new", "--dir", dir, NULL);
+	expect_run(&r, 2, "migrate new without a name");
+	run_result_free(&r);
+	rm_rf(dir);
+	free(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_up_to_and_status),
+		cmocka_unit_test(test_concurrent_runners),
+		cmocka_unit_test(test_lock_timeout),
+		cmocka_unit_test(test_checksum_drift),
+		cmocka_unit_test(test_failing_migration),
+		cmocka_unit_test(test_new),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
