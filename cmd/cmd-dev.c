@@ -165,6 +165,6 @@ const struct cli_command cmd_dev_url = {
 const struct cli_command cmd_dev_psql = {
 	"dev", "psql", "[PSQL-ARGS...]", "open psql on the development database",
 	"Runs psql connected to the cluster's aiplat database; further arguments go to psql "
-	"unchanged.",
+	"unchanged (put -- first to pass psql its own --help).",
 	NULL, 0, -1, CMD_PASSTHROUGH, dev_psql, NULL
 };

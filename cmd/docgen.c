@@ -210,13 +210,14 @@ static void roff_text(FILE *f, const char *s)
 
 static void roff_option(FILE *f, const struct cli_option *o)
 {
-	fputs(".TP\n.B ", f);
+	fputs(".TP\n", f);
 	if (o->short_name)
-		fprintf(f, "\\-%c \", \" ", o->short_name);
-	fputs("\\-\\-", f);
+		fprintf(f, "\\fB\\-%c\\fR, ", o->short_name);
+	fputs("\\fB\\-\\-", f);
 	roff_text(f, o->name);
+	fputs("\\fR", f);
 	if (o->argname) {
-		fputs(" \" \" \\fI", f);
+		fputs(" \\fI", f);
 		roff_text(f, o->argname);
 		fputs("\\fR", f);
 	}
@@ -250,13 +251,11 @@ static void roff_command(FILE *f, const struct cli_command *c)
 		fputs("\\fR", f);
 	}
 	fputs("\n.PP\n", f);
-	roff_text(f, c->summary);
-	fputs(".\n", f);
-	if (c->description) {
-		fputs(" ", f);
+	if (c->description)
 		roff_text(f, c->description);
-		fputc('\n', f);
-	}
+	else
+		roff_text(f, c->summary);
+	fputc('\n', f);
 	if (c->options && c->options->name) {
 		fputs(".RS\n", f);
 		for (const struct cli_option *o = c->options; o->name; o++)

@@ -255,6 +255,15 @@ int cli_parse_argv(struct cli_parse *p, int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		char *a = argv[i];
 		if (passthrough) {
+			/* `aiplat dev psql --help` is aiplat's help; `-- --help` reaches psql. */
+			if (p->nargs == 0 && !end_of_options && (!strcmp(a, "--help") || !strcmp(a, "-h"))) {
+				p->help = true;
+				return 0;
+			}
+			if (p->nargs == 0 && !end_of_options && !strcmp(a, "--")) {
+				end_of_options = true;
+				continue;
+			}
 			p->args[p->nargs++] = a;
 			continue;
 		}

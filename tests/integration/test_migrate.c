@@ -318,8 +318,9 @@ static void test_failing_migration(void **state)
 	run_result_free(&r);
 	PGconn *c = testdb_connect(&t);
 	assert_int_equal(testdb_long(c, "SELECT count(*) FROM aiplat_meta.schema_migrations", 0, NULL), 1);
-	assert_string_equal(testdb_value(c, "SELECT coalesce(to_regclass('public.second')::text, 'none')",
-	                                 0, NULL), "none");
+	char *second = testdb_value(c, "SELECT coalesce(to_regclass('public.second')::text, 'none')", 0, NULL);
+	assert_string_equal(second, "none");
+	free(second);
 	write_file(path, "-- migrate:up\nCREATE TABLE public.second (id int);\n"
 	                 "-- migrate:down\nDROP TABLE public.second;\n");
 	run_aiplat(&r, NULL, NULL, "--db", t.url, "migrate", "up", "--dir", dir, NULL);
