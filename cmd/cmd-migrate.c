@@ -45,6 +45,10 @@ static void init_opts(struct cli_ctx *ctx, aiplat_migrate_opts *o, struct step_l
 
 static int migrate_up(struct cli_ctx *ctx)
 {
+	long to = cli_opt_int(ctx, "to", 0);
+	if (cli_opt(ctx, "to") && to <= 0)
+		return cli_usage_error(ctx, "versions are positive numbers",
+		                       "migrate up: --to %ld is not a migration version", to);
 	aiplat_migration_set set;
 	int rc = load_set(ctx, &set);
 	if (rc)
@@ -53,7 +57,7 @@ static int migrate_up(struct cli_ctx *ctx)
 	struct step_log log;
 	init_opts(ctx, &o, &log);
 	int applied = 0;
-	rc = aiplat_migrate_up(ctx->db, &set, cli_opt_int(ctx, "to", 0), &o, &applied);
+	rc = aiplat_migrate_up(ctx->db, &set, to, &o, &applied);
 	if (rc) {
 		if (applied)
 			cli_info(ctx, "applied %d migration%s before the failure", applied,

@@ -1,11 +1,11 @@
 /* Rendering result tables (psql's aligned printer is the model for `table`). */
 #define _XOPEN_SOURCE 700   /* wcwidth */
-#include <jansson.h>
 #include <locale.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
+#include "json-writer.h"
 #include "output.h"
 
 const char *const out_format_names[] = { "table", "json", "ndjson", "csv", "tsv", NULL };
@@ -107,6 +107,7 @@ static int render_table(FILE *f, const aiplat_table *t, bool color)
 {
 	size_t nc = aiplat_table_ncols(t), nr = aiplat_table_nrows(t);
 	size_t *width = calloc(nc ? nc : 1, sizeof(size_t));
+	char **names = NULL;
 	char **cells = calloc(nr * nc + 1, sizeof(char *));
 	size_t *cellw = calloc(nr * nc + 1, sizeof(size_t));
 	int rc = 0;
@@ -114,8 +115,18 @@ static int render_table(FILE *f, const aiplat_table *t, bool color)
 		rc = -1;
 		goto out;
 	}
-	for (size_t c = 0; c < nc; c++)
-		width[c] = out_display_width(aiplat_table_column_name(t, c));
+	names = calloc(nc + 1, sizeof(char *));
+	if (!names) {
+		rc = -1;
+		goto out;
+	}
+	for (size_t c = 0; c < nc; c++) {
+		if (!(names[c] = display_cell(aiplat_table_column_name(t, c)))) {
+			rc = -1;
+			goto out;
+		}
+		width[c] = out_display_width(names[c]);
+	}
 	for (size_t r = 0; r < nr; r++)
 		for (size_t c = 0; c < nc; c++) {
 			char *d = display_cell(aiplat_table_cell(t, r, c));
@@ -130,7 +141,7 @@ static int render_table(FILE *f, const aiplat_table *t, bool color)
 		}
 	/* header */
 	for (size_t c = 0; c < nc; c++) {
-		const char *name = aiplat_table_column_name(t, c);
+		const char *name = names[c];
 		size_t w = out_display_width(name), left = (width[c] - w) / 2;
 		fputs(c ? " | " : " ", f);
 		pad(f, left);
@@ -162,6 +173,9 @@ static int render_table(FILE *f, const aiplat_table *t, bool color)
 	}
 	fprintf(f, "(%zu row%s)\n", nr, nr == 1 ? "" : "s");
 out:
+	for (size_t i = 0; names && i < nc; i++)
+		free(names[i]);
+	free(names);
 	for (size_t i = 0; cells && i < nr * nc; i++)
 		free(cells[i]);
 	free(cells);
@@ -172,74 +186,96 @@ out:
 
 /* ---- json / ndjson ---------------------------------------------------------- */
 
-static json_t *json_cell(const char *v, aiplat_coltype type)
+/* One cell as a JSON value; a value that is not valid for its type (NaN,
+ * "12abc", malformed JSON) becomes a string rather than disappearing. */
+static void json_cell(FILE *f, const char *v, aiplat_coltype type, int indent)
 {
-	if (!v)
-		return json_null();
+	if (!v) {
+		fputs("null", f);
+		return;
+	}
 	switch (type) {
-	case AIPLAT_COL_INT: {
-		char *end;
-		long long n = strtoll(v, &end, 10);
-		if (!*end)
-			return json_integer((json_int_t)n);
+	case AIPLAT_COL_INT:
+	case AIPLAT_COL_NUMBER:
+		if (jw_is_number(v)) {
+			fputs(v, f);
+			return;
+		}
 		break;
-	}
-	case AIPLAT_COL_NUMBER: {
-		char *end;
-		double d = strtod(v, &end);
-		if (!*end)
-			return json_real(d);
-		break;
-	}
 	case AIPLAT_COL_BOOL:
-		if (!strcmp(v, "t") || !strcmp(v, "true"))
-			return json_true();
-		if (!strcmp(v, "f") || !strcmp(v, "false"))
-			return json_false();
+		if (!strcmp(v, "t") || !strcmp(v, "true")) {
+			fputs("true", f);
+			return;
+		}
+		if (!strcmp(v, "f") || !strcmp(v, "false")) {
+			fputs("false", f);
+			return;
+		}
 		break;
-	case AIPLAT_COL_JSON: {
-		json_t *j = json_loads(v, JSON_DECODE_ANY, NULL);
-		if (j)
-			return j;
+	case AIPLAT_COL_JSON:
+		if (jw_is_json(v)) {
+			jw_reformat(f, v, indent);
+			return;
+		}
 		break;
-	}
 	default:
 		break;
 	}
-	return json_string(v);
+	jw_string(f, v);
 }
 
-static json_t *json_row(const aiplat_table *t, size_t r)
+/* A row as an object; indent < 0 for compact, else the object's level. */
+static void json_row(FILE *f, const aiplat_table *t, size_t r, int indent)
 {
-	json_t *obj = json_object();
-	for (size_t c = 0; obj && c < aiplat_table_ncols(t); c++)
-		json_object_set_new(obj, aiplat_table_column_name(t, c),
-		                    json_cell(aiplat_table_cell(t, r, c), aiplat_table_column_type(t, c)));
-	return obj;
+	size_t nc = aiplat_table_ncols(t);
+	if (nc == 0) {
+		fputs("{}", f);
+		return;
+	}
+	fputc('{', f);
+	for (size_t c = 0; c < nc; c++) {
+		if (indent >= 0) {
+			fputc('\n', f);
+			for (int i = 0; i <= indent; i++)
+				fputs("  ", f);
+		}
+		jw_string(f, aiplat_table_column_name(t, c));
+		fputs(indent >= 0 ? ": " : ":", f);
+		json_cell(f, aiplat_table_cell(t, r, c), aiplat_table_column_type(t, c),
+		          indent >= 0 ? indent + 1 : -1);
+		if (c + 1 < nc)
+			fputc(',', f);
+	}
+	if (indent >= 0) {
+		fputc('\n', f);
+		for (int i = 0; i < indent; i++)
+			fputs("  ", f);
+	}
+	fputc('}', f);
 }
 
 static int render_json(FILE *f, const aiplat_table *t, bool lines)
 {
-	size_t flags = JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15);
+	size_t nr = aiplat_table_nrows(t);
 	if (lines) {
-		for (size_t r = 0; r < aiplat_table_nrows(t); r++) {
-			json_t *row = json_row(t, r);
-			if (!row || json_dumpf(row, f, flags | JSON_COMPACT) != 0) {
-				json_decref(row);
-				return -1;
-			}
+		for (size_t r = 0; r < nr; r++) {
+			json_row(f, t, r, -1);
 			fputc('\n', f);
-			json_decref(row);
 		}
 		return 0;
 	}
-	json_t *arr = json_array();
-	for (size_t r = 0; arr && r < aiplat_table_nrows(t); r++)
-		json_array_append_new(arr, json_row(t, r));
-	int rc = arr ? json_dumpf(arr, f, flags | JSON_INDENT(2)) : -1;
-	fputc('\n', f);
-	json_decref(arr);
-	return rc;
+	if (nr == 0) {
+		fputs("[]\n", f);
+		return 0;
+	}
+	fputs("[\n", f);
+	for (size_t r = 0; r < nr; r++) {
+		fputs("  ", f);
+		json_row(f, t, r, 1);
+		fputs(r + 1 < nr ? ",\n" : "\n", f);
+	}
+	fputs("]\n", f);
+	return 0;
 }
 
 /* ---- csv / tsv ------------------------------------------------------------ */
@@ -306,22 +342,29 @@ static int render_delimited(FILE *f, const aiplat_table *t, bool csv)
 static int render_vertical(FILE *f, const aiplat_table *t, bool color)
 {
 	size_t nc = aiplat_table_ncols(t), width = 0;
-	for (size_t c = 0; c < nc; c++) {
-		size_t w = out_display_width(aiplat_table_column_name(t, c));
-		if (w > width)
-			width = w;
+	char **names = calloc(nc + 1, sizeof(char *));
+	int rc = names ? 0 : -1;
+	for (size_t c = 0; c < nc && !rc; c++) {
+		if (!(names[c] = display_cell(aiplat_table_column_name(t, c))))
+			rc = -1;
+		else if (out_display_width(names[c]) > width)
+			width = out_display_width(names[c]);
 	}
-	for (size_t c = 0; c < nc; c++) {
-		const char *name = aiplat_table_column_name(t, c);
+	for (size_t c = 0; c < nc && !rc; c++) {
 		char *v = display_cell(aiplat_table_nrows(t) ? aiplat_table_cell(t, 0, c) : NULL);
-		if (!v)
-			return -1;
-		fprintf(f, "%s%s%s", color ? "\033[1m" : "", name, color ? "\033[0m" : "");
-		pad(f, width - out_display_width(name));
+		if (!v) {
+			rc = -1;
+			break;
+		}
+		fprintf(f, "%s%s%s", color ? "\033[1m" : "", names[c], color ? "\033[0m" : "");
+		pad(f, width - out_display_width(names[c]));
 		fprintf(f, " | %s\n", v);
 		free(v);
 	}
-	return 0;
+	for (size_t c = 0; names && c < nc; c++)
+		free(names[c]);
+	free(names);
+	return rc;
 }
 
 int out_render_record(FILE *f, const aiplat_table *t, enum out_format fmt, bool color)
@@ -330,11 +373,12 @@ int out_render_record(FILE *f, const aiplat_table *t, enum out_format fmt, bool 
 	if (fmt == OUT_TABLE) {
 		rc = render_vertical(f, t, color);
 	} else if (fmt == OUT_JSON) {
-		json_t *row = aiplat_table_nrows(t) ? json_row(t, 0) : json_object();
-		rc = row ? json_dumpf(row, f, JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15) |
-		                              JSON_INDENT(2)) : -1;
+		if (aiplat_table_nrows(t))
+			json_row(f, t, 0, 0);
+		else
+			fputs("{}", f);
 		fputc('\n', f);
-		json_decref(row);
+		rc = 0;
 	} else {
 		return out_render(f, t, fmt, color);
 	}

@@ -33,18 +33,21 @@ bool cli_parse_duration(const char *s, double *seconds)
 	errno = 0;
 	char *end;
 	double v = strtod(s, &end);
-	if (errno || end == s || v < 0 || !isfinite(v) || isspace((unsigned char)*s))
+	if (errno || end == s || v < 0 || isspace((unsigned char)*s))
 		return false;
 	if (!*end || !strcmp(end, "s"))
-		*seconds = v;
+		v *= 1.0;
 	else if (!strcmp(end, "ms"))
-		*seconds = v / 1000.0;
+		v /= 1000.0;
 	else if (!strcmp(end, "m"))
-		*seconds = v * 60.0;
+		v *= 60.0;
 	else if (!strcmp(end, "h"))
-		*seconds = v * 3600.0;
+		v *= 3600.0;
 	else
 		return false;
+	if (!isfinite(v))   /* after the unit: 1e306h overflows */
+		return false;
+	*seconds = v;
 	return true;
 }
 

@@ -129,6 +129,9 @@ static void test_up_to_and_status(void **state)
 	expect_run(&r, 5, "migrate up --to an unknown version");
 	assert_true(contains(r.err, "no migration with version 999"));
 	run_result_free(&r);
+	run_aiplat(&r, NULL, NULL, "--db", t.url, "migrate", "up", "--to", "0", NULL);
+	expect_run(&r, 2, "migrate up --to 0");
+	run_result_free(&r);
 	run_aiplat(&r, NULL, NULL, "--db", t.url, "migrate", "down", "two", NULL);
 	expect_run(&r, 2, "migrate down with a bad count");
 	run_result_free(&r);

@@ -214,6 +214,22 @@ static void test_table_escapes_control_characters(void **state)
 	              "(3 rows)\n");
 }
 
+/* Column names come from the query (SQL aliases) too; a tab or newline in a
+ * header must be escaped like one in a cell, or the layout breaks. */
+static void test_table_escapes_control_characters_in_header(void **state)
+{
+	(void)state;
+	static const char *const names[] = { "a\tb", "c\nd" };
+	static const aiplat_coltype types[] = { AIPLAT_COL_TEXT, AIPLAT_COL_TEXT };
+	static const char *const cells[] = { "x", "y" };
+	aiplat_table *t = make_table(2, names, types, 1, cells);
+	expect_render(t, OUT_TABLE,
+	              " a\\tb | c\\nd\n"
+	              "------+------\n"
+	              " x    | y\n"
+	              "(1 row)\n");
+}
+
 static void test_table_color_header(void **state)
 {
 	(void)state;
@@ -340,6 +356,18 @@ static void test_json_numbers_keep_their_value(void **state)
 	free(got);
 	assert_true(typed);
 	assert_true(same);   /* fails when a digit was rounded away */
+}
+
+/* A JSON column is emitted as JSON. An integer beyond 64 bits is valid JSON
+ * (jsonb keeps it exactly), so the object must not turn into a string. */
+static void test_json_column_with_big_integer_stays_json(void **state)
+{
+	(void)state;
+	static const char *const names[] = { "j" };
+	static const aiplat_coltype types[] = { AIPLAT_COL_JSON };
+	static const char *const cells[] = { "{\"id\": 12345678901234567890}" };
+	aiplat_table *t = make_table(1, names, types, 1, cells);
+	expect_render(t, OUT_NDJSON, "{\"j\":{\"id\":12345678901234567890}}\n");
 }
 
 /* ---- csv / tsv -------------------------------------------------------------- */
@@ -483,6 +511,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_table_header_centred_and_one_row, free_table),
 		cmocka_unit_test_teardown(test_table_wide_characters, free_table),
 		cmocka_unit_test_teardown(test_table_escapes_control_characters, free_table),
+		cmocka_unit_test_teardown(test_table_escapes_control_characters_in_header, free_table),
 		cmocka_unit_test_teardown(test_table_color_header, free_table),
 		cmocka_unit_test_teardown(test_json_array_of_typed_objects, free_table),
 		cmocka_unit_test_teardown(test_ndjson_one_compact_object_per_line, free_table),
@@ -490,6 +519,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_json_string_escapes, free_table),
 		cmocka_unit_test_teardown(test_json_nan_keeps_its_key, free_table),
 		cmocka_unit_test_teardown(test_json_numbers_keep_their_value, free_table),
+		cmocka_unit_test_teardown(test_json_column_with_big_integer_stays_json, free_table),
 		cmocka_unit_test_teardown(test_csv_rfc4180, free_table),
 		cmocka_unit_test_teardown(test_tsv_escapes, free_table),
 		cmocka_unit_test_teardown(test_empty_table_every_format, free_table),

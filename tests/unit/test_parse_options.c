@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -541,6 +542,19 @@ static void test_parse_duration_rejects(void **state)
 	assert_true(s == 123.0);
 }
 
+/* "1e999" is refused as out of range, but a finite number whose unit pushes
+ * it past the largest double must be refused too, not read as infinity. */
+static void test_parse_duration_rejects_overflow_after_unit(void **state)
+{
+	(void)state;
+	double s = 123.0;
+	bool ok = cli_parse_duration("1e306h", &s);
+	if (ok)
+		print_message("\"1e306h\" accepted as %g seconds\n", s);
+	assert_false(ok);
+	assert_true(s == 123.0);
+}
+
 /* ---- suggestions ---------------------------------------------------------------- */
 
 static void test_edit_distance(void **state)
@@ -578,8 +592,12 @@ static void test_suggest(void **state)
 	assert_string_equal(cli_suggest("strat", cands, 5), "start");
 	assert_string_equal(cli_suggest("stauts", cands, 5), "status");
 	assert_string_equal(cli_suggest("ur", cands, 5), "url");
-	/* A prefix counts as one edit, however short it is. */
+	/* A prefix of two or more letters counts as one edit: "migr" is three
+	 * edits from "migrate", beyond the limit of two for a four-letter word. */
+	static const char *const groups[] = { "dev", "migrate" };
+	assert_string_equal(cli_suggest("migr", groups, 2), "migrate");
 	assert_string_equal(cli_suggest("sta", cands, 5), "start");
+	assert_null(cli_suggest("m", groups, 2));
 	/* An exact match is not a suggestion, and far words get none. */
 	assert_null(cli_suggest("stop", cands, 5));
 	assert_null(cli_suggest("xyzzy", cands, 5));
@@ -737,6 +755,7 @@ int main(void)
 		cmocka_unit_test(test_help_and_version),
 		cmocka_unit_test(test_parse_duration_accepts),
 		cmocka_unit_test(test_parse_duration_rejects),
+		cmocka_unit_test(test_parse_duration_rejects_overflow_after_unit),
 		cmocka_unit_test(test_edit_distance),
 		cmocka_unit_test(test_edit_distance_too_long),
 		cmocka_unit_test(test_suggest),
