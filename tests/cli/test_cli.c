@@ -17,19 +17,12 @@ static bool contains(const char *s, const char *needle)
 	return s && strstr(s, needle);
 }
 
-static void expect(run_result *r, int status, const char *what)
-{
-	if (r->status != status)
-		fail_msg("%s: exit %d, expected %d\nstdout: %.500s\nstderr: %.500s", what, r->status,
-		         status, r->out, r->err);
-}
-
 static void test_help_and_version(void **state)
 {
 	(void)state;
 	run_result r;
 	run_aiplat(&r, NULL, NULL, "--help", NULL);
-	expect(&r, 0, "--help");
+	expect_exit(&r, 0, "--help");
 	assert_true(contains(r.out, "usage: aiplat"));
 	for (int i = 0; cli_commands[i]; i++) {
 		char name[128];
@@ -46,26 +39,26 @@ static void test_help_and_version(void **state)
 	run_result_free(&r);
 
 	run_aiplat(&r, NULL, NULL, "--version", NULL);
-	expect(&r, 0, "--version");
+	expect_exit(&r, 0, "--version");
 	assert_true(contains(r.out, "aiplat 0."));
 	assert_true(contains(r.out, "libpq"));
 	run_result_free(&r);
 	run_aiplat(&r, NULL, NULL, "version", NULL);
-	expect(&r, 0, "version");
+	expect_exit(&r, 0, "version");
 	run_result_free(&r);
 
 	/* No command: the overview on stderr, usage error. */
 	run_aiplat(&r, NULL, NULL, NULL);
-	expect(&r, 2, "no command");
+	expect_exit(&r, 2, "no command");
 	assert_true(contains(r.err, "usage: aiplat"));
 	run_result_free(&r);
 	/* A group alone lists its commands. */
 	run_aiplat(&r, NULL, NULL, "migrate", NULL);
-	expect(&r, 2, "group without a command");
+	expect_exit(&r, 2, "group without a command");
 	assert_true(contains(r.err, "usage: aiplat migrate <command>"));
 	run_result_free(&r);
 	run_aiplat(&r, NULL, NULL, "migrate", "--help", NULL);
-	expect(&r, 0, "group --help");
+	expect_exit(&r, 0, "group --help");
 	assert_true(contains(r.out, "verify"));
 	run_result_free(&r);
 }
@@ -87,7 +80,7 @@ static void test_every_command_help(void **state)
 		run_aiplat_argv(&r, NULL, NULL, argv);
 		char what[160];
 		snprintf(what, sizeof(what), "%s %s --help", c->group ? c->group : "", c->name);
-		expect(&r, 0, what);
+		expect_exit(&r, 0, what);
 		char usage[160];
 		snprintf(usage, sizeof(usage), "usage: aiplat %s%s%s", c->group ? c->group : "",
 		         c->group ? " " : "", c->name);
@@ -108,7 +101,7 @@ static void test_every_command_help(void **state)
 		argv[n++] = c->name;
 		argv[n] = NULL;
 		run_aiplat_argv(&r, NULL, NULL, argv);
-		expect(&r, 0, "aiplat help <command>");
+		expect_exit(&r, 0, "aiplat help <command>");
 		assert_true(contains(r.out, usage));
 		run_result_free(&r);
 	}
@@ -119,37 +112,37 @@ static void test_usage_errors(void **state)
 	(void)state;
 	run_result r;
 	run_aiplat(&r, NULL, NULL, "migrate", "up", "--lock-timout", "5", NULL);
-	expect(&r, 2, "misspelt option");
+	expect_exit(&r, 2, "misspelt option");
 	assert_true(contains(r.err, "aiplat: error: unknown option --lock-timout for migrate up"));
 	assert_true(contains(r.err, "hint: did you mean --lock-timeout?"));
 	run_result_free(&r);
 	run_aiplat(&r, NULL, NULL, "migrat", "up", NULL);
-	expect(&r, 2, "misspelt group");
+	expect_exit(&r, 2, "misspelt group");
 	assert_true(contains(r.err, "unknown command \"migrat\""));
 	assert_true(contains(r.err, "did you mean `aiplat migrate`?"));
 	run_result_free(&r);
 	run_aiplat(&r, NULL, NULL, "migrate", "stauts", NULL);
-	expect(&r, 2, "misspelt command");
+	expect_exit(&r, 2, "misspelt command");
 	assert_true(contains(r.err, "did you mean `aiplat migrate status`?"));
 	run_result_free(&r);
 	run_aiplat(&r, NULL, NULL, "seed", "--demo", "extra", NULL);
-	expect(&r, 2, "unexpected argument");
+	expect_exit(&r, 2, "unexpected argument");
 	run_result_free(&r);
 	run_aiplat(&r, NULL, NULL, "--format", "yaml", "migrate", "status", NULL);
-	expect(&r, 2, "bad --format");
+	expect_exit(&r, 2, "bad --format");
 	assert_true(contains(r.err, "--format must be one of table, json, ndjson, csv, tsv"));
 	run_result_free(&r);
 	run_aiplat(&r, NULL, (const char *const[]){ "AIPLAT_FORMAT=yaml", NULL }, "migrate", "status", NULL);
-	expect(&r, 2, "bad AIPLAT_FORMAT");
+	expect_exit(&r, 2, "bad AIPLAT_FORMAT");
 	run_result_free(&r);
 	run_aiplat(&r, NULL, NULL, "migrate", "up", "--lock-timeout", "soon", NULL);
-	expect(&r, 2, "bad duration");
+	expect_exit(&r, 2, "bad duration");
 	run_result_free(&r);
 	run_aiplat(&r, NULL, NULL, "completion", "tcsh", NULL);
-	expect(&r, 2, "unknown shell");
+	expect_exit(&r, 2, "unknown shell");
 	run_result_free(&r);
 	run_aiplat(&r, NULL, NULL, "help", "nonsense", NULL);
-	expect(&r, 2, "help for an unknown command");
+	expect_exit(&r, 2, "help for an unknown command");
 	run_result_free(&r);
 }
 
@@ -164,27 +157,27 @@ static void test_no_database(void **state)
 	                      "PGSERVICE=", "PGPORT=", "PGDATABASE=", NULL };
 	run_result r;
 	run_aiplat(&r, NULL, env, "migrate", "status", NULL);
-	expect(&r, 3, "no database configured");
+	expect_exit(&r, 3, "no database configured");
 	assert_true(contains(r.err, "aiplat: error: no database configured"));
 	assert_true(contains(r.err, "hint:"));
 	assert_true(contains(r.err, "aiplat dev start"));
 	run_result_free(&r);
 	/* A database that is not there: still 3. */
 	run_aiplat(&r, NULL, env, "--db", "postgresql:///nope?host=/nonexistent", "migrate", "status", NULL);
-	expect(&r, 3, "unreachable database");
+	expect_exit(&r, 3, "unreachable database");
 	assert_true(contains(r.err, "cannot connect"));
 	run_result_free(&r);
 	/* dev status of a cluster that does not exist: a negative answer. */
 	run_aiplat(&r, NULL, env, "--format", "json", "dev", "status", NULL);
-	expect(&r, 1, "dev status without a cluster");
+	expect_exit(&r, 1, "dev status without a cluster");
 	assert_true(contains(r.out, "\"state\": \"absent\""));
 	run_result_free(&r);
 	run_aiplat(&r, NULL, env, "dev", "url", NULL);
-	expect(&r, 0, "dev url");
+	expect_exit(&r, 0, "dev url");
 	assert_true(contains(r.out, "postgresql:///aiplat?host=%2F"));
 	run_result_free(&r);
 	run_aiplat(&r, NULL, env, "dev", "psql", "-c", "select 1", NULL);
-	expect(&r, 3, "dev psql without a cluster");
+	expect_exit(&r, 3, "dev psql without a cluster");
 	run_result_free(&r);
 	rm_rf(home);
 	free(home);
@@ -200,22 +193,22 @@ static void test_dev_cluster_is_the_default(void **state)
 	                      "PGSERVICE=", "PGPORT=", "PGDATABASE=", NULL };
 	run_result r;
 	run_aiplat(&r, NULL, env, "-v", "--format", "tsv", "dev", "status", NULL);
-	expect(&r, 0, "dev status of the running test cluster");
+	expect_exit(&r, 0, "dev status of the running test cluster");
 	assert_true(contains(r.out, "\nrunning\t"));
 	run_result_free(&r);
 	run_aiplat(&r, NULL, env, "-v", "migrate", "status", NULL);
-	expect(&r, 0, "migrate status on the default database");
+	expect_exit(&r, 0, "migrate status on the default database");
 	assert_true(contains(r.err, "database from development cluster"));
 	run_result_free(&r);
 	run_aiplat(&r, NULL, env, "-q", "dev", "start", NULL);
-	expect(&r, 0, "dev start when running");
+	expect_exit(&r, 0, "dev start when running");
 	assert_string_equal(r.err, "");
 	run_result_free(&r);
 	run_aiplat(&r, NULL, env, "dev", "start", NULL);
 	assert_true(contains(r.err, "already running"));
 	run_result_free(&r);
 	run_aiplat(&r, NULL, env, "dev", "psql", "-Atc", "select 40 + 2", NULL);
-	expect(&r, 0, "dev psql");
+	expect_exit(&r, 0, "dev psql");
 	assert_string_equal(r.out, "42\n");
 	run_result_free(&r);
 }
@@ -247,7 +240,7 @@ static void test_generated_files_match(void **state)
 	for (size_t i = 0; i < 3; i++) {
 		run_result r;
 		run_aiplat(&r, NULL, NULL, "completion", shells[i][0], NULL);
-		expect(&r, 0, "completion");
+		expect_exit(&r, 0, "completion");
 		char path[512], committed[512];
 		snprintf(path, sizeof(path), "%s/%s", dir, shells[i][0]);
 		write_file(path, r.out);
@@ -257,7 +250,7 @@ static void test_generated_files_match(void **state)
 	}
 	run_result r;
 	run_aiplat(&r, NULL, NULL, "gen-docs", "--out", dir, NULL);
-	expect(&r, 0, "gen-docs");
+	expect_exit(&r, 0, "gen-docs");
 	run_result_free(&r);
 	char gen[512], committed[512];
 	snprintf(gen, sizeof(gen), "%s/man/aiplat.1", dir);

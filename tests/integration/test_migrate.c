@@ -57,13 +57,6 @@ static bool contains(const char *haystack, const char *needle)
 	return haystack && strstr(haystack, needle) != NULL;
 }
 
-static void expect_run(run_result *r, int status, const char *what)
-{
-	if (r->status != status)
-		fail_msg("%s: exit %d, expected %d\nstdout: %s\nstderr: %s", what, r->status, status,
-		         r->out, r->err);
-}
-
 static void test_round_trip(void **state)
 {
 	(void)state;
@@ -71,7 +64,7 @@ static void test_round_trip(void **state)
 	testdb_create(&t, false);
 	run_result r;
 	run_aiplat(&r, NULL, NULL, "--db", t.url, "migrate", "up", NULL);
-	expect_run(&r, 0, "migrate up");
+	expect_exit(&r, 0, "migrate up");
 	run_result_free(&r);
 	PGconn *c = testdb_connect(&t);
 	char *first = testdb_value(c, fingerprint_sql, 0, NULL);
@@ -79,27 +72,27 @@ static void test_round_trip(void **state)
 	                 (long)embedded_count());
 
 	run_aiplat(&r, NULL, NULL, "--db", t.url, "migrate", "down", "all", NULL);
-	expect_run(&r, 0, "migrate down all");
+	expect_exit(&r, 0, "migrate down all");
 	run_result_free(&r);
 	assert_int_equal(testdb_long(c, "SELECT count(*) FROM pg_namespace WHERE nspname = 'aiplat'",
 	                             0, NULL), 0);
 	assert_int_equal(testdb_long(c, "SELECT count(*) FROM aiplat_meta.schema_migrations", 0, NULL), 0);
 
 	run_aiplat(&r, NULL, NULL, "--db", t.url, "--format", "tsv", "migrate", "status", NULL);
-	expect_run(&r, 0, "migrate status");
+	expect_exit(&r, 0, "migrate status");
 	assert_true(contains(r.out, "1\tfoundation\tpending"));
 	assert_false(contains(r.out, "\tapplied\t"));
 	run_result_free(&r);
 
 	run_aiplat(&r, NULL, NULL, "--db", t.url, "migrate", "up", NULL);
-	expect_run(&r, 0, "migrate up again");
+	expect_exit(&r, 0, "migrate up again");
 	run_result_free(&r);
 	char *second = testdb_value(c, fingerprint_sql, 0, NULL);
 	assert_string_equal(first, second);
 
 	/* redo: the last migration's down undoes its up. */
 	run_aiplat(&r, NULL, NULL, "--db", t.url, "migrate", "redo", NULL);
-	expect_run(&r, 0, "migrate redo");
+	expect_exit(&r, 0, "migrate redo");
 	run_result_free(&r);
 	char *third = testdb_value(c, fingerprint_sql, 0, NULL);
 	assert_string_equal(first, third);
@@ -117,23 +110,23 @@ static void test_up_to_and_status(void **state)
 	testdb_create(&t, false);
 	run_result r;
 	run_aiplat(&r, NULL, NULL, "--db", t.url, "migrate", "up", "--to", "2", NULL);
-	expect_run(&r, 0, "migrate up --to 2");
+	expect_exit(&r, 0, "migrate up --to 2");
 	run_result_free(&r);
 	run_aiplat(&r, NULL, NULL, "--db", t.url, "--format", "csv", "migrate", "status", "--exit-code",
 	           NULL);
-	expect_run(&r, 1, "status --exit-code with pending migrations");
+	expect_exit(&r, 1, "status --exit-code with pending migrations");
 	assert_true(contains(r.out, "2,model_catalogue,applied,"));
 	assert_true(contains(r.out, "3,ai_framework,pending,,\r\n"));
 	run_result_free(&r);
 	run_aiplat(&r, NULL, NULL, "--db", t.url, "migrate", "up", "--to", "999", NULL);
-	expect_run(&r, 5, "migrate up --to an unknown version");
+	expect_exit(&r, 5, "migrate up --to an unknown version");
 	assert_true(contains(r.err, "no migration with version 999"));
 	run_result_free(&r);
 	run_aiplat(&r, NULL, NULL, "--db", t.url, "migrate", "up", "--to", "0", NULL);
-	expect_run(&r, 2, "migrate up --to 0");
+	expect_exit(&r, 2, "migrate up --to 0");
 	run_result_free(&r);
 	run_aiplat(&r, NULL, NULL, "--db", t.url, "migrate", "down", "two", NULL);
-	expect_run(&r, 2, "migrate down with a bad count");
+	expect_exit(&r, 2, "migrate down with a bad count");
 	run_result_free(&r);
 	testdb_drop(&t);
 }
@@ -174,8 +167,8 @@ static void test_concurrent_runners(void **state)
 	run_result r[2];
 	run_aiplat_wait(&a[0], &r[0]);
 	run_aiplat_wait(&a[1], &r[1]);
-	expect_run(&r[0], 0, "first concurrent runner");
-	expect_run(&r[1], 0, "second concurrent runner");
+	expect_exit(&r[0], 0, "first concurrent runner");
+	expect_exit(&r[1], 0, "second concurrent runner");
 	char applied_all[64];
 	snprintf(applied_all, sizeof(applied_all), "applied %zu migrations", embedded_count());
 	bool first_applied = contains(r[0].err, applied_all);
@@ -191,14 +184,14 @@ static void test_concurrent_runners(void **state)
 	/* And without a helper holding the lock, a real race: several rounds. */
 	for (int round = 0; round < 3; round++) {
 		run_aiplat(&r[0], NULL, NULL, "--db", t.url, "-q", "migrate", "down", "all", NULL);
-		expect_run(&r[0], 0, "down between rounds");
+		expect_exit(&r[0], 0, "down between rounds");
 		run_result_free(&r[0]);
 		run_async b[3];
 		for (int i = 0; i < 3; i++)
 			run_aiplat_start(&b[i], NULL, argv);
 		for (int i = 0; i < 3; i++) {
 			run_aiplat_wait(&b[i], &r[0]);
-			expect_run(&r[0], 0, "racing runner");
+			expect_exit(&r[0], 0, "racing runner");
 			run_result_free(&r[0]);
 		}
 		assert_int_equal(testdb_long(holder,
@@ -218,7 +211,7 @@ static void test_lock_timeout(void **state)
 	run_result r;
 	time_t t0 = time(NULL);
 	run_aiplat(&r, NULL, NULL, "--db", t.url, "migrate", "up", "--lock-timeout", "700ms", NULL);
-	expect_run(&r, 7, "migrate up while another run holds the lock");
+	expect_exit(&r, 7, "migrate up while another run holds the lock");
 	assert_true(time(NULL) - t0 < 30);
 	assert_true(contains(r.err, "holds the lock"));
 	assert_true(contains(r.err, "hint:"));
@@ -260,10 +253,10 @@ static void test_checksum_drift(void **state)
 	char *dir = copy_migrations();
 	run_result r;
 	run_aiplat(&r, NULL, NULL, "--db", t.url, "migrate", "up", "--dir", dir, NULL);
-	expect_run(&r, 0, "migrate up --dir");
+	expect_exit(&r, 0, "migrate up --dir");
 	run_result_free(&r);
 	run_aiplat(&r, NULL, NULL, "--db", t.url, "migrate", "verify", "--dir", dir, NULL);
-	expect_run(&r, 0, "verify before any change");
+	expect_exit(&r, 0, "verify before any change");
 	run_result_free(&r);
 
 	char path[1024];
@@ -277,18 +270,18 @@ static void test_checksum_drift(void **state)
 	free(edited);
 
 	run_aiplat(&r, NULL, NULL, "--db", t.url, "migrate", "verify", "--dir", dir, NULL);
-	expect_run(&r, 1, "verify after editing an applied file");
+	expect_exit(&r, 1, "verify after editing an applied file");
 	assert_true(contains(r.err, "0002_model_catalogue.sql"));
 	assert_false(contains(r.err, "0001_foundation.sql"));
 	assert_true(contains(r.out, "0002_model_catalogue.sql"));
 	run_result_free(&r);
 	run_aiplat(&r, NULL, NULL, "--db", t.url, "migrate", "up", "--dir", dir, NULL);
-	expect_run(&r, 1, "up refuses to run past a changed file");
+	expect_exit(&r, 1, "up refuses to run past a changed file");
 	assert_true(contains(r.err, "0002_model_catalogue.sql"));
 	run_result_free(&r);
 	run_aiplat(&r, NULL, NULL, "--db", t.url, "--format", "tsv", "migrate", "status", "--dir", dir,
 	           NULL);
-	expect_run(&r, 0, "status");
+	expect_exit(&r, 0, "status");
 	assert_true(contains(r.out, "2\tmodel_catalogue\tchanged\t"));
 	run_result_free(&r);
 	rm_rf(dir);
@@ -315,7 +308,7 @@ static void test_failing_migration(void **state)
 	                 "-- migrate:down\nDROP TABLE public.second;\n");
 	run_result r;
 	run_aiplat(&r, NULL, NULL, "--db", t.url, "migrate", "up", "--dir", dir, NULL);
-	expect_run(&r, 5, "a failing migration");
+	expect_exit(&r, 5, "a failing migration");
 	assert_true(contains(r.err, "0002_second.sql:4"));
 	assert_true(contains(r.err, "division by zero"));
 	run_result_free(&r);
@@ -327,7 +320,7 @@ static void test_failing_migration(void **state)
 	write_file(path, "-- migrate:up\nCREATE TABLE public.second (id int);\n"
 	                 "-- migrate:down\nDROP TABLE public.second;\n");
 	run_aiplat(&r, NULL, NULL, "--db", t.url, "migrate", "up", "--dir", dir, NULL);
-	expect_run(&r, 0, "the fixed migration");
+	expect_exit(&r, 0, "the fixed migration");
 	run_result_free(&r);
 	assert_int_equal(testdb_long(c, "SELECT count(*) FROM aiplat_meta.schema_migrations", 0, NULL), 2);
 
@@ -340,12 +333,12 @@ static void test_failing_migration(void **state)
 	                 "DROP INDEX CONCURRENTLY IF EXISTS public.second_id;\n"
 	                 "DROP INDEX CONCURRENTLY IF EXISTS public.first_id;\n");
 	run_aiplat(&r, NULL, NULL, "--db", t.url, "migrate", "up", "--dir", dir, NULL);
-	expect_run(&r, 0, "a transaction:false migration");
+	expect_exit(&r, 0, "a transaction:false migration");
 	run_result_free(&r);
 	assert_int_equal(testdb_long(c, "SELECT count(*) FROM pg_indexes WHERE indexname IN "
 	                                "('first_id', 'second_id')", 0, NULL), 2);
 	run_aiplat(&r, NULL, NULL, "--db", t.url, "migrate", "down", "--dir", dir, NULL);
-	expect_run(&r, 0, "its down section");
+	expect_exit(&r, 0, "its down section");
 	run_result_free(&r);
 	assert_int_equal(testdb_long(c, "SELECT count(*) FROM pg_indexes WHERE indexname IN "
 	                                "('first_id', 'second_id')", 0, NULL), 0);
@@ -361,7 +354,7 @@ static void test_new(void **state)
 	char *dir = make_temp_dir();
 	run_result r;
 	run_aiplat(&r, NULL, NULL, "migrate", "new", "add widgets", "--dir", dir, NULL);
-	expect_run(&r, 0, "migrate new");
+	expect_exit(&r, 0, "migrate new");
 	char expect[512];
 	snprintf(expect, sizeof(expect), "%s/0001_add_widgets.sql\n", dir);
 	assert_string_equal(r.out, expect);
@@ -371,7 +364,7 @@ static void test_new(void **state)
 	assert_string_equal(r.out, expect);
 	run_result_free(&r);
 	run_aiplat(&r, NULL, NULL, "migrate", "new", "--dir", dir, NULL);
-	expect_run(&r, 2, "migrate new without a name");
+	expect_exit(&r, 2, "migrate new without a name");
 	run_result_free(&r);
 	rm_rf(dir);
 	free(dir);

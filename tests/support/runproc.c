@@ -174,6 +174,13 @@ void run_result_free(run_result *r)
 	r->out = r->err = NULL;
 }
 
+void expect_exit(const run_result *r, int status, const char *what)
+{
+	if (r->status != status)
+		fail_msg("%s: exit %d, expected %d\nstdout: %.800s\nstderr: %.800s", what, r->status,
+		         status, r->out, r->err);
+}
+
 void run_aiplat_start(run_async *a, const char *const *env, const char *const *argv)
 {
 	int out_fd = temp_file(a->out_path, sizeof(a->out_path), "out");
