@@ -40,6 +40,28 @@ const struct cli_group cli_groups[] = {
 	  "its own transaction (unless marked transaction:false) and is recorded with the sha256 "
 	  "of its file in aiplat_meta.schema_migrations. Concurrent runs take turns on an advisory "
 	  "lock." },
+	{ "user", "manage people, superadmins and login-role mapping",
+	  "People are users; a user may belong to several organisations with a role in each. "
+	  "Superadmins operate the whole platform. A PostgreSQL login role can be mapped to a "
+	  "person, so that connecting as that role is acting as that person under row-level "
+	  "security, for any client." },
+	{ "tenant", "manage organisations and their members",
+	  "Organisations (tenants) have a type, a pricing plan, a monthly token quota and a time "
+	  "zone. Superadmins create them and decide type, plan and quota; each organisation's "
+	  "admins manage its members and their roles. People see only the organisations they "
+	  "belong to." },
+	{ "role", "manage roles and permissions",
+	  "A role is a set of permissions (resource:action). The system roles admin, user and "
+	  "viewer exist everywhere; organisations may add custom roles. Row-level security calls "
+	  "the same permission check (aiplat.has_permission) for every client." },
+	{ "model", "the system model catalogue, and what organisations and people may use",
+	  "Superadmins script the catalogue of system AI models: provider, endpoint, API key (kept "
+	  "encrypted or as an env:NAME reference, never shown), targeted organisation types, "
+	  "required plan, per-user limits, trials. Organisation admins enable available models and "
+	  "set per-user limits; users see what is enabled, with their usage." },
+	{ "audit", "read the audit log",
+	  "Every change is audited in the same transaction: actor, the person acted as, "
+	  "organisation, action, resource, old and new values (never secrets)." },
 	{ NULL, NULL, NULL }
 };
 
@@ -48,6 +70,17 @@ const struct cli_command *const cli_commands[] = {
 	&cmd_migrate_up, &cmd_migrate_down, &cmd_migrate_status, &cmd_migrate_verify,
 	&cmd_migrate_new, &cmd_migrate_redo,
 	&cmd_seed,
+	&cmd_user_create, &cmd_user_list, &cmd_user_show, &cmd_user_set_superadmin,
+	&cmd_user_map_login,
+	&cmd_tenant_create, &cmd_tenant_list, &cmd_tenant_show, &cmd_tenant_set_plan,
+	&cmd_tenant_set_type, &cmd_tenant_set_quota, &cmd_tenant_set_timezone, &cmd_tenant_rename,
+	&cmd_tenant_add_member, &cmd_tenant_remove_member, &cmd_tenant_set_role, &cmd_tenant_members,
+	&cmd_role_list, &cmd_role_permissions, &cmd_role_create, &cmd_role_grant, &cmd_role_revoke,
+	&cmd_model_create, &cmd_model_update, &cmd_model_delete, &cmd_model_list, &cmd_model_show,
+	&cmd_model_activate, &cmd_model_deactivate, &cmd_model_feature, &cmd_model_unfeature,
+	&cmd_model_available, &cmd_model_enable, &cmd_model_disable, &cmd_model_set_limit,
+	&cmd_model_enabled,
+	&cmd_audit_list,
 	&cmd_completion, &cmd_help, &cmd_version, &cmd_gen_docs,
 	NULL
 };

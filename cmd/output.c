@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
+#include <jansson.h>
 #include "json-writer.h"
 #include "output.h"
 
@@ -71,7 +72,50 @@ size_t out_display_width(const char *s)
 
 /* ---- table ------------------------------------------------------------------ */
 
+static char *display_cell(const char *v);
+
+/* A JSON array of plain strings reads better as "a, b, c" in a table. */
+static char *string_list(const char *v)
+{
+	if (v[0] != '[')
+		return NULL;
+	json_t *j = json_loads(v, 0, NULL);
+	if (!json_is_array(j)) {
+		json_decref(j);
+		return NULL;
+	}
+	size_t i, len = 1;
+	json_t *item;
+	json_array_foreach(j, i, item) {
+		const char *s = json_string_value(item);
+		if (!s || strpbrk(s, ",\n")) {
+			json_decref(j);
+			return NULL;
+		}
+		len += strlen(s) + 2;
+	}
+	char *out = malloc(len);
+	if (out) {
+		out[0] = '\0';
+		json_array_foreach(j, i, item)
+			snprintf(out + strlen(out), len - strlen(out), "%s%s", i ? ", " : "",
+			         json_string_value(item));
+	}
+	json_decref(j);
+	return out;
+}
+
 /* A cell as shown in the aligned table: control characters escaped. */
+static char *display_cell_typed(const char *v, aiplat_coltype type)
+{
+	if (v && type == AIPLAT_COL_JSON) {
+		char *list = string_list(v);
+		if (list)
+			return list;
+	}
+	return display_cell(v);
+}
+
 static char *display_cell(const char *v)
 {
 	if (!v)
@@ -129,7 +173,7 @@ static int render_table(FILE *f, const aiplat_table *t, bool color)
 	}
 	for (size_t r = 0; r < nr; r++)
 		for (size_t c = 0; c < nc; c++) {
-			char *d = display_cell(aiplat_table_cell(t, r, c));
+			char *d = display_cell_typed(aiplat_table_cell(t, r, c), aiplat_table_column_type(t, c));
 			if (!d) {
 				rc = -1;
 				goto out;
@@ -351,7 +395,8 @@ static int render_vertical(FILE *f, const aiplat_table *t, bool color)
 			width = out_display_width(names[c]);
 	}
 	for (size_t c = 0; c < nc && !rc; c++) {
-		char *v = display_cell(aiplat_table_nrows(t) ? aiplat_table_cell(t, 0, c) : NULL);
+		char *v = display_cell_typed(aiplat_table_nrows(t) ? aiplat_table_cell(t, 0, c) : NULL,
+		                             aiplat_table_column_type(t, c));
 		if (!v) {
 			rc = -1;
 			break;

@@ -30,7 +30,7 @@ _aiplat() {
   local globals=" --db --format --as --org --quiet -q --verbose -v --no-color --help -h --version"
   case "$group" in
     "")
-      COMPREPLY=($(compgen -W "dev migrate seed completion help version $globals" -- "$cur"))
+      COMPREPLY=($(compgen -W "dev migrate user tenant role model audit seed completion help version $globals" -- "$cur"))
       return;;
     dev)
       if [[ -z $cmd ]]; then
@@ -123,6 +123,395 @@ _aiplat() {
               return;;
           esac
           COMPREPLY=($(compgen -W " --dir --lock-timeout $globals" -- "$cur"));;
+      esac
+      return;;
+    user)
+      if [[ -z $cmd ]]; then
+        COMPREPLY=($(compgen -W "create list show set-superadmin map-login" -- "$cur"))
+        return
+      fi
+      case "$cmd" in
+        create)
+          case "$prev" in
+            --name)
+              COMPREPLY=()
+              return;;
+          esac
+          COMPREPLY=($(compgen -W " --name --superadmin $globals" -- "$cur"));;
+        list)
+          case "$prev" in
+          esac
+          COMPREPLY=($(compgen -W " $globals" -- "$cur"));;
+        show)
+          case "$prev" in
+          esac
+          COMPREPLY=($(compgen -W " $globals" -- "$cur"));;
+        set-superadmin)
+          case "$prev" in
+          esac
+          COMPREPLY=($(compgen -W " --off $globals" -- "$cur"));;
+        map-login)
+          case "$prev" in
+          esac
+          COMPREPLY=($(compgen -W " --create --remove $globals" -- "$cur"));;
+      esac
+      return;;
+    tenant)
+      if [[ -z $cmd ]]; then
+        COMPREPLY=($(compgen -W "create list show set-plan set-type set-quota set-timezone rename add-member remove-member set-role members" -- "$cur"))
+        return
+      fi
+      case "$cmd" in
+        create)
+          case "$prev" in
+            --name)
+              COMPREPLY=()
+              return;;
+            --type)
+              COMPREPLY=()
+              return;;
+            --plan)
+              COMPREPLY=()
+              return;;
+            --quota)
+              COMPREPLY=()
+              return;;
+            --timezone)
+              COMPREPLY=()
+              return;;
+            --admin)
+              COMPREPLY=()
+              return;;
+          esac
+          COMPREPLY=($(compgen -W " --name --type --plan --quota --timezone --admin $globals" -- "$cur"));;
+        list)
+          case "$prev" in
+          esac
+          COMPREPLY=($(compgen -W " $globals" -- "$cur"));;
+        show)
+          case "$prev" in
+          esac
+          COMPREPLY=($(compgen -W " $globals" -- "$cur"));;
+        set-plan)
+          case "$prev" in
+          esac
+          COMPREPLY=($(compgen -W " $globals" -- "$cur"));;
+        set-type)
+          case "$prev" in
+          esac
+          COMPREPLY=($(compgen -W " $globals" -- "$cur"));;
+        set-quota)
+          case "$prev" in
+          esac
+          COMPREPLY=($(compgen -W " $globals" -- "$cur"));;
+        set-timezone)
+          case "$prev" in
+          esac
+          COMPREPLY=($(compgen -W " $globals" -- "$cur"));;
+        rename)
+          case "$prev" in
+          esac
+          COMPREPLY=($(compgen -W " $globals" -- "$cur"));;
+        add-member)
+          case "$prev" in
+            --role)
+              COMPREPLY=()
+              return;;
+          esac
+          COMPREPLY=($(compgen -W " --role $globals" -- "$cur"));;
+        remove-member)
+          case "$prev" in
+          esac
+          COMPREPLY=($(compgen -W " $globals" -- "$cur"));;
+        set-role)
+          case "$prev" in
+          esac
+          COMPREPLY=($(compgen -W " $globals" -- "$cur"));;
+        members)
+          case "$prev" in
+          esac
+          COMPREPLY=($(compgen -W " $globals" -- "$cur"));;
+      esac
+      return;;
+    role)
+      if [[ -z $cmd ]]; then
+        COMPREPLY=($(compgen -W "list permissions create grant revoke" -- "$cur"))
+        return
+      fi
+      case "$cmd" in
+        list)
+          case "$prev" in
+          esac
+          COMPREPLY=($(compgen -W " $globals" -- "$cur"));;
+        permissions)
+          case "$prev" in
+          esac
+          COMPREPLY=($(compgen -W " $globals" -- "$cur"));;
+        create)
+          case "$prev" in
+            --description)
+              COMPREPLY=()
+              return;;
+            --permission|-p)
+              COMPREPLY=()
+              return;;
+          esac
+          COMPREPLY=($(compgen -W " --description --permission -p $globals" -- "$cur"));;
+        grant)
+          case "$prev" in
+          esac
+          COMPREPLY=($(compgen -W " $globals" -- "$cur"));;
+        revoke)
+          case "$prev" in
+          esac
+          COMPREPLY=($(compgen -W " $globals" -- "$cur"));;
+      esac
+      return;;
+    model)
+      if [[ -z $cmd ]]; then
+        COMPREPLY=($(compgen -W "create update delete list show activate deactivate feature unfeature available enable disable set-limit enabled" -- "$cur"))
+        return
+      fi
+      case "$cmd" in
+        create)
+          case "$prev" in
+            --name)
+              COMPREPLY=()
+              return;;
+            --role)
+              COMPREPLY=()
+              return;;
+            --description)
+              COMPREPLY=()
+              return;;
+            --icon)
+              COMPREPLY=()
+              return;;
+            --provider)
+              COMPREPLY=($(compgen -W "openai anthropic" -- "$cur"))
+              return;;
+            --provider-model)
+              COMPREPLY=()
+              return;;
+            --endpoint)
+              COMPREPLY=()
+              return;;
+            --api-key)
+              COMPREPLY=()
+              return;;
+            --api-key-file)
+              COMPREPLY=($(compgen -f -- "$cur"))
+              return;;
+            --max-tokens)
+              COMPREPLY=()
+              return;;
+            --system-message)
+              COMPREPLY=()
+              return;;
+            --tasks)
+              COMPREPLY=()
+              return;;
+            --tasks-file)
+              COMPREPLY=($(compgen -f -- "$cur"))
+              return;;
+            --types)
+              COMPREPLY=()
+              return;;
+            --plan)
+              COMPREPLY=()
+              return;;
+            --period)
+              COMPREPLY=($(compgen -W "daily weekly monthly none" -- "$cur"))
+              return;;
+            --amount)
+              COMPREPLY=()
+              return;;
+            --trial-days)
+              COMPREPLY=()
+              return;;
+            --tags)
+              COMPREPLY=()
+              return;;
+            --sort-order)
+              COMPREPLY=()
+              return;;
+            --price-input)
+              COMPREPLY=()
+              return;;
+            --price-output)
+              COMPREPLY=()
+              return;;
+            --from-file|-f)
+              COMPREPLY=($(compgen -f -- "$cur"))
+              return;;
+          esac
+          COMPREPLY=($(compgen -W " --name --role --description --icon --provider --provider-model --endpoint --api-key --api-key-file --max-tokens --system-message --tasks --tasks-file --types --plan --period --amount --free --no-free --trial --no-trial --trial-days --active --inactive --featured --no-featured --tags --sort-order --price-input --price-output --from-file -f $globals" -- "$cur"));;
+        update)
+          case "$prev" in
+            --name)
+              COMPREPLY=()
+              return;;
+            --role)
+              COMPREPLY=()
+              return;;
+            --description)
+              COMPREPLY=()
+              return;;
+            --icon)
+              COMPREPLY=()
+              return;;
+            --provider)
+              COMPREPLY=($(compgen -W "openai anthropic" -- "$cur"))
+              return;;
+            --provider-model)
+              COMPREPLY=()
+              return;;
+            --endpoint)
+              COMPREPLY=()
+              return;;
+            --api-key)
+              COMPREPLY=()
+              return;;
+            --api-key-file)
+              COMPREPLY=($(compgen -f -- "$cur"))
+              return;;
+            --max-tokens)
+              COMPREPLY=()
+              return;;
+            --system-message)
+              COMPREPLY=()
+              return;;
+            --tasks)
+              COMPREPLY=()
+              return;;
+            --tasks-file)
+              COMPREPLY=($(compgen -f -- "$cur"))
+              return;;
+            --types)
+              COMPREPLY=()
+              return;;
+            --plan)
+              COMPREPLY=()
+              return;;
+            --period)
+              COMPREPLY=($(compgen -W "daily weekly monthly none" -- "$cur"))
+              return;;
+            --amount)
+              COMPREPLY=()
+              return;;
+            --trial-days)
+              COMPREPLY=()
+              return;;
+            --tags)
+              COMPREPLY=()
+              return;;
+            --sort-order)
+              COMPREPLY=()
+              return;;
+            --price-input)
+              COMPREPLY=()
+              return;;
+            --price-output)
+              COMPREPLY=()
+              return;;
+            --from-file|-f)
+              COMPREPLY=($(compgen -f -- "$cur"))
+              return;;
+          esac
+          COMPREPLY=($(compgen -W " --name --role --description --icon --provider --provider-model --endpoint --api-key --api-key-file --max-tokens --system-message --tasks --tasks-file --types --plan --period --amount --free --no-free --trial --no-trial --trial-days --active --inactive --featured --no-featured --tags --sort-order --price-input --price-output --from-file -f $globals" -- "$cur"));;
+        delete)
+          case "$prev" in
+          esac
+          COMPREPLY=($(compgen -W " --force $globals" -- "$cur"));;
+        list)
+          case "$prev" in
+            --type)
+              COMPREPLY=()
+              return;;
+            --plan)
+              COMPREPLY=()
+              return;;
+            --search)
+              COMPREPLY=()
+              return;;
+            --sort)
+              COMPREPLY=($(compgen -W "sort_order name created" -- "$cur"))
+              return;;
+          esac
+          COMPREPLY=($(compgen -W " --type --plan --active --inactive --featured --search --sort $globals" -- "$cur"));;
+        show)
+          case "$prev" in
+          esac
+          COMPREPLY=($(compgen -W " $globals" -- "$cur"));;
+        activate)
+          case "$prev" in
+          esac
+          COMPREPLY=($(compgen -W " $globals" -- "$cur"));;
+        deactivate)
+          case "$prev" in
+          esac
+          COMPREPLY=($(compgen -W " $globals" -- "$cur"));;
+        feature)
+          case "$prev" in
+          esac
+          COMPREPLY=($(compgen -W " $globals" -- "$cur"));;
+        unfeature)
+          case "$prev" in
+          esac
+          COMPREPLY=($(compgen -W " $globals" -- "$cur"));;
+        available)
+          case "$prev" in
+          esac
+          COMPREPLY=($(compgen -W " --all $globals" -- "$cur"));;
+        enable)
+          case "$prev" in
+          esac
+          COMPREPLY=($(compgen -W " $globals" -- "$cur"));;
+        disable)
+          case "$prev" in
+          esac
+          COMPREPLY=($(compgen -W " --force $globals" -- "$cur"));;
+        set-limit)
+          case "$prev" in
+            --per-user)
+              COMPREPLY=()
+              return;;
+          esac
+          COMPREPLY=($(compgen -W " --per-user --default $globals" -- "$cur"));;
+        enabled)
+          case "$prev" in
+          esac
+          COMPREPLY=($(compgen -W " $globals" -- "$cur"));;
+      esac
+      return;;
+    audit)
+      if [[ -z $cmd ]]; then
+        COMPREPLY=($(compgen -W "list" -- "$cur"))
+        return
+      fi
+      case "$cmd" in
+        list)
+          case "$prev" in
+            --actor)
+              COMPREPLY=()
+              return;;
+            --action)
+              COMPREPLY=()
+              return;;
+            --resource)
+              COMPREPLY=()
+              return;;
+            --since)
+              COMPREPLY=()
+              return;;
+            --until)
+              COMPREPLY=()
+              return;;
+            --limit)
+              COMPREPLY=()
+              return;;
+          esac
+          COMPREPLY=($(compgen -W " --actor --action --resource --since --until --limit $globals" -- "$cur"));;
       esac
       return;;
     seed)

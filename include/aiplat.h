@@ -9,6 +9,10 @@
 #include "aiplat/migrate.h"
 #include "aiplat/devcluster.h"
 #include "aiplat/seed.h"
+#include "aiplat/rules.h"
+#include "aiplat/model.h"
+#include "aiplat/tenant.h"
+#include "aiplat/people.h"
 
 /* "0.1.0" */
 const char *aiplat_version(void);

@@ -36,10 +36,11 @@ int aiplat_db_connect(aiplat_db **out, const char *conninfo, const char *applica
 {
 	/* Later keywords win over what the URL says; connect_timeout comes first
 	 * so a URL can override our default. */
-	const char *keys[] = { "connect_timeout", "dbname", "application_name",
+	/* Timestamps print as ISO 8601 in UTC unless the URL sets its own options. */
+	const char *keys[] = { "connect_timeout", "options", "dbname", "application_name",
 	                       "client_encoding", NULL };
-	const char *vals[] = { "10", conninfo, application_name ? application_name : "aiplat",
-	                       "UTF8", NULL };
+	const char *vals[] = { "10", "-c DateStyle=ISO,YMD -c TimeZone=UTC", conninfo,
+	                       application_name ? application_name : "aiplat", "UTF8", NULL };
 	aiplat_db *db = calloc(1, sizeof(*db));
 	if (!db)
 		return nomem();
@@ -207,6 +208,18 @@ int aiplat_db_begin(aiplat_db *db)
 		aiplat_db_rollback(db);
 		aiplat_error_prefix("cannot act as %s", db->identity.email);
 	}
+	return rc;
+}
+
+int aiplat_db_begin_audited(aiplat_db *db, const char *action)
+{
+	int rc = aiplat_db_begin(db);
+	if (rc)
+		return rc;
+	const char *params[1] = { action };
+	if ((rc = aiplat_db_exec(db, "SELECT set_config('aiplat.audit_action', $1, true)", 1,
+	                         params)) != 0)
+		aiplat_db_rollback(db);
 	return rc;
 }
 

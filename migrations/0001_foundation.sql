@@ -484,35 +484,29 @@ CREATE POLICY audit_select ON aiplat.audit_logs FOR SELECT TO aiplat_app USING (
   OR (organization_id = (SELECT aiplat.current_org_id())
       AND (SELECT aiplat.has_current_permission('audit', 'read'))));
 
--- Writes one audit row for the current transaction's actor. The actor is the
--- mapped login user (or NULL for the platform); acting-as is the person the
--- transaction acts for.
+-- Writes one audit row for the current transaction's actor: the mapped
+-- login user (or NULL for the platform), and the person the transaction acts
+-- as. The only way rows reach audit_logs; row-change triggers call it too.
 CREATE FUNCTION aiplat.audit(p_action text, p_resource_type text, p_resource_id text,
-                             p_old jsonb, p_new jsonb, p_org uuid DEFAULT NULL)
+                             p_old jsonb, p_new jsonb, p_org uuid DEFAULT NULL,
+                             p_org_slug text DEFAULT NULL)
 RETURNS bigint
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, aiplat AS $$
-DECLARE
-  actor aiplat.users;
-  acting aiplat.users;
-  org_id uuid := coalesce(p_org, aiplat.current_org_id());
-  new_id bigint;
-BEGIN
-  SELECT * INTO actor FROM aiplat.users u WHERE u.login_role = session_user::text;
-  SELECT * INTO acting FROM aiplat.users u WHERE u.id = aiplat.current_user_id();
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, aiplat AS $$
   INSERT INTO aiplat.audit_logs (organization_id, org_slug, actor_user_id, actor_email,
                                  acting_as_user_id, acting_as_email, action, resource_type,
                                  resource_id, old_values, new_values)
-  VALUES (org_id, (SELECT slug FROM aiplat.organizations WHERE id = org_id),
-          actor.id, actor.email, acting.id, acting.email, p_action, p_resource_type,
-          p_resource_id, p_old, p_new)
-  RETURNING id INTO new_id;
-  RETURN new_id;
-END
+  SELECT org.id, coalesce(p_org_slug, (SELECT slug FROM aiplat.organizations WHERE id = org.id)),
+         actor.id, actor.email, acting.id, acting.email, p_action, p_resource_type,
+         p_resource_id, p_old, p_new
+    FROM (SELECT coalesce(p_org, aiplat.current_org_id()) AS id) AS org
+    LEFT JOIN aiplat.users actor ON actor.login_role = session_user::text
+    LEFT JOIN aiplat.users acting ON acting.id = aiplat.current_user_id()
+  RETURNING id
 $$;
-COMMENT ON FUNCTION aiplat.audit(text, text, text, jsonb, jsonb, uuid) IS
+COMMENT ON FUNCTION aiplat.audit(text, text, text, jsonb, jsonb, uuid, text) IS
   'the one way to write audit rows; fills in actor and acting-as from the session';
-REVOKE ALL ON FUNCTION aiplat.audit(text, text, text, jsonb, jsonb, uuid) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION aiplat.audit(text, text, text, jsonb, jsonb, uuid) TO aiplat_app;
+REVOKE ALL ON FUNCTION aiplat.audit(text, text, text, jsonb, jsonb, uuid, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aiplat.audit(text, text, text, jsonb, jsonb, uuid, text) TO aiplat_app;
 
 -- migrate:down
 DROP SCHEMA aiplat CASCADE;

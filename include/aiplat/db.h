@@ -61,6 +61,9 @@ int aiplat_db_exec_script(aiplat_db *db, const char *sql);
 int aiplat_db_error_from_result(const PGresult *res, PGconn *conn);
 
 int aiplat_db_begin(aiplat_db *db);
+/* Begins a transaction whose row changes are audited under `action`
+ * (e.g. "model.enable") instead of the default <table>.<operation>. */
+int aiplat_db_begin_audited(aiplat_db *db, const char *action);
 int aiplat_db_commit(aiplat_db *db);
 int aiplat_db_rollback(aiplat_db *db);
 bool aiplat_db_in_transaction(aiplat_db *db);

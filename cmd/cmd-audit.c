@@ -1,0 +1,41 @@
+/* aiplat audit: the audit log. */
+#include "commands.h"
+
+#define END_OPTIONS { NULL, 0, 0, NULL, NULL, NULL, 0 }
+
+static int audit_list(struct cli_ctx *ctx)
+{
+	const char *org = aiplat_db_identity(ctx->db)->org_slug;
+	aiplat_audit_filter f = { org[0] ? org : NULL, cli_opt(ctx, "actor"), cli_opt(ctx, "action"),
+	                          cli_opt(ctx, "resource"), cli_opt(ctx, "since"),
+	                          cli_opt(ctx, "until"), cli_opt_int(ctx, "limit", 100) };
+	if (f.limit <= 0)
+		return cli_usage_error(ctx, NULL, "--limit must be positive");
+	aiplat_table *t;
+	if (aiplat_audit_list(ctx->db, &f, &t) != 0)
+		return cli_fail(ctx);
+	int rc = cli_print_table(ctx, t);
+	aiplat_table_free(t);
+	return rc;
+}
+
+static const struct cli_option list_options[] = {
+	{ "actor", 0, OPT_STRING, "EMAIL", "changes made by, or as, this person", NULL, 0 },
+	{ "action", 0, OPT_STRING, "ACTION", "this action, or a prefix ending in . or * (model.)", NULL, 0 },
+	{ "resource", 0, OPT_STRING, "TYPE[:ID]", "this resource type (e.g. ai_models_system) or row",
+	  NULL, 0 },
+	{ "since", 0, OPT_STRING, "WHEN", "a timestamp, or an age such as 7d, 12h, 30m", NULL, 0 },
+	{ "until", 0, OPT_STRING, "WHEN", "a timestamp, or an age", NULL, 0 },
+	{ "limit", 0, OPT_INT, "N", "at most N rows, newest first (default 100)", NULL, 0 },
+	END_OPTIONS
+};
+
+const struct cli_command cmd_audit_list = {
+	"audit", "list", NULL, "read the audit log",
+	"Every change to people, organisations, members, roles, the catalogue and its "
+	"configuration is audited in the same transaction, by database triggers, whatever the "
+	"client: who (actor), as whom (acting_as), what, and the old and new values without "
+	"secrets. With --org only that organisation's rows. Organisation admins (audit:read) see "
+	"their organisation's log; superadmins and the platform see everything.",
+	list_options, 0, 0, CMD_NEED_DB, audit_list, NULL
+};

@@ -1,0 +1,31 @@
+/* Internal helpers shared by the catalogue, tenant and people modules. */
+#ifndef AIPLAT_CATALOG_H
+#define AIPLAT_CATALOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "aiplat/db.h"
+
+/* Known plan codes (by level) and organisation type codes. */
+typedef struct aiplat_codes {
+	char **plans;
+	size_t nplans;
+	char **types;
+	size_t ntypes;
+} aiplat_codes;
+
+int aiplat_catalog_codes(aiplat_db *db, aiplat_codes *c);
+void aiplat_catalog_codes_dispose(aiplat_codes *c);
+/* AIPLAT_EINVALID naming the known values when plan/type is unknown. */
+int aiplat_catalog_check_plan(aiplat_db *db, const char *plan, const char *what);
+int aiplat_catalog_check_type(aiplat_db *db, const char *type, const char *what);
+
+bool aiplat_in_list(const char *s, const char *const *list, size_t n);
+void aiplat_join_list(char *buf, size_t size, const char *const *list, size_t n);
+
+/* A model by id or name (case-insensitive), as the current identity sees it. */
+int aiplat_catalog_find_model(aiplat_db *db, const char *ident, long long *id);
+/* The organisation the command works in (--org), or AIPLAT_EUSAGE. */
+int aiplat_catalog_require_org(aiplat_db *db, const char **org_id);
+
+#endif

@@ -1,0 +1,437 @@
+/*
+ * The organisation admin's and the user's views of the catalogue:
+ * `model available|enable|disable|set-limit` and `model enabled`.
+ *
+ * Availability is enforced by the database (policies and the enable
+ * trigger); here it is computed again with aiplat/rules.h to explain it,
+ * with the reason and the trial clock.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "aiplat/buf.h"
+#include "aiplat/error.h"
+#include "aiplat/model.h"
+#include "aiplat/rules.h"
+#include "catalog.h"
+
+int aiplat_catalog_require_org(aiplat_db *db, const char **org_id)
+{
+	const aiplat_identity *who = aiplat_db_identity(db);
+	if (!who->org_id[0]) {
+		aiplat_error_set(AIPLAT_EUSAGE, AIPLAT_ERRCLASS_INPUT,
+		                 "this command works in one organization");
+		return aiplat_error_hint("give --org SLUG (or set AIPLAT_ORG)");
+	}
+	*org_id = who->org_id;
+	return 0;
+}
+
+/* A person acting in the organisation needs (models, manage) to change its
+ * configuration; the platform and superadmins always may. Checked up front
+ * for a clear exit 6; the policies refuse it anyway. */
+static int require_manage(aiplat_db *db)
+{
+	const aiplat_identity *who = aiplat_db_identity(db);
+	if (!who->acting || who->is_superadmin)
+		return 0;
+	char *ok = NULL;
+	int rc = aiplat_db_query_value(db, &ok,
+		"SELECT aiplat.has_current_permission('models', 'manage')", 0, NULL);
+	bool allowed = ok && !strcmp(ok, "t");
+	free(ok);
+	if (rc)
+		return rc;
+	if (!allowed) {
+		aiplat_error_set(AIPLAT_EPERM, AIPLAT_ERRCLASS_ACCESS,
+		                 "%s may not change the models of %s: that needs the models:manage "
+		                 "permission", who->email, who->org_slug);
+		return aiplat_error_hint("ask an admin of %s", who->org_slug);
+	}
+	return 0;
+}
+
+static bool is_true(const char *v)
+{
+	return v && !strcmp(v, "t");
+}
+
+/* ---- available ---------------------------------------------------------------- */
+
+int aiplat_model_available(aiplat_db *db, bool all, aiplat_table **out)
+{
+	const char *org = NULL;
+	int rc = aiplat_catalog_require_org(db, &org);
+	if (rc)
+		return rc;
+	if ((rc = aiplat_db_begin(db)) != 0)
+		return rc;
+	PGresult *res = NULL;
+	const char *params[1] = { org };
+	rc = aiplat_db_query(db, &res,
+		"SELECT m.id, m.name, m.role, m.required_plan, mp.level,"
+		"       array_to_string(m.organization_types, ','), m.is_active, m.is_free, m.is_trial,"
+		"       m.trial_expires_days, m.token_limit_period, m.token_limit_amount,"
+		"       c.is_enabled_for_users, c.token_limit_per_user,"
+		"       extract(epoch FROM c.enabled_at)::bigint, o.type, op.level,"
+		"       extract(epoch FROM aiplat.clock())::bigint"
+		"  FROM aiplat.organizations o"
+		"  JOIN aiplat.plans op ON op.code = o.pricing_plan"
+		" CROSS JOIN aiplat.ai_models_system m"
+		"  JOIN aiplat.plans mp ON mp.code = m.required_plan"
+		"  LEFT JOIN aiplat.org_system_model_config c"
+		"         ON c.organization_id = o.id AND c.system_model_id = m.id"
+		" WHERE o.id = $1::uuid"
+		" ORDER BY m.sort_order, m.id", 1, params);
+	aiplat_db_rollback(db);
+	if (rc)
+		return rc;
+
+	aiplat_table *t;
+	int ncols = all ? 11 : 10;
+	if ((rc = aiplat_table_new(&t, (size_t)ncols)) != 0) {
+		PQclear(res);
+		return rc;
+	}
+	static const struct { const char *name; aiplat_coltype type; } cols[] = {
+		{ "id", AIPLAT_COL_INT }, { "name", AIPLAT_COL_TEXT }, { "role", AIPLAT_COL_TEXT },
+		{ "plan", AIPLAT_COL_TEXT }, { "status", AIPLAT_COL_TEXT },
+		{ "enabled", AIPLAT_COL_BOOL }, { "per_user_limit", AIPLAT_COL_INT },
+		{ "period", AIPLAT_COL_TEXT }, { "limit_source", AIPLAT_COL_TEXT },
+		{ "trial_days_left", AIPLAT_COL_INT }, { "availability", AIPLAT_COL_TEXT },
+	};
+	for (int c = 0; c < ncols; c++)
+		aiplat_table_set_column(t, (size_t)c, cols[c].name, cols[c].type);
+
+	for (int r = 0; r < PQntuples(res) && !rc; r++) {
+		const char *v[18];
+		for (int c = 0; c < 18; c++)
+			v[c] = PQgetisnull(res, r, c) ? NULL : PQgetvalue(res, r, c);
+		/* Targets arrive as "a,b,c" (type codes have no commas). */
+		char *targets = strdup(v[5]);
+		const char *types[64];
+		size_t ntypes = 0;
+		char *save = NULL;
+		for (char *tok = strtok_r(targets, ",", &save); tok && ntypes < 64;
+		     tok = strtok_r(NULL, ",", &save))
+			types[ntypes++] = tok;
+		aiplat_availability a = aiplat_model_availability(is_true(v[6]), types, ntypes, v[15],
+		                                                  atoi(v[4]), atoi(v[16]));
+		free(targets);
+		if (a != AIPLAT_AVAILABLE && !all)
+			continue;
+
+		bool enabled = is_true(v[12]);
+		bool trial = is_true(v[8]);
+		char limit[32] = "", days[32] = "";
+		const char *period = v[10], *source = NULL;
+		if (is_true(v[7])) {
+			source = "free";
+			period = NULL;
+		} else if (v[13]) {
+			snprintf(limit, sizeof(limit), "%s", v[13]);
+			source = "org";
+			if (!period)
+				period = "monthly";
+		} else if (v[11]) {
+			snprintf(limit, sizeof(limit), "%s", v[11]);
+			source = "model";
+		}
+		bool expired = false;
+		if (trial && v[9]) {
+			long left = v[14] ? aiplat_trial_days_left((time_t)atoll(v[14]), atoi(v[9]),
+			                                           (time_t)atoll(v[17]))
+			                  : atol(v[9]);
+			expired = left == 0;
+			snprintf(days, sizeof(days), "%ld", left);
+		}
+		const char *status = a != AIPLAT_AVAILABLE ? "unavailable"
+		                   : expired ? "trial_expired"
+		                   : enabled ? "enabled" : "not_enabled";
+		const char *cells[11] = { v[0], v[1], v[2], v[3], status, enabled ? "t" : "f",
+		                          limit[0] ? limit : NULL, source && strcmp(source, "free") ? period : NULL,
+		                          source, days[0] ? days : NULL, aiplat_availability_name(a) };
+		rc = aiplat_table_add_row(t, cells);
+	}
+	PQclear(res);
+	if (rc) {
+		aiplat_table_free(t);
+		return rc;
+	}
+	*out = t;
+	return 0;
+}
+
+/* ---- enable / disable / set-limit ------------------------------------------------ */
+
+/* "it requires the pro plan (acme is on starter)" */
+static int explain_unavailable(aiplat_db *db, const char *org, const char *model_id,
+                               const char *model_name)
+{
+	const char *params[2] = { model_id, org };
+	PGresult *res;
+	int rc = aiplat_db_query(db, &res,
+		"SELECT aiplat.model_availability($1::bigint, $2::uuid), m.required_plan, o.pricing_plan,"
+		"       o.type, o.slug"
+		"  FROM aiplat.ai_models_system m, aiplat.organizations o"
+		" WHERE m.id = $1::bigint AND o.id = $2::uuid", 2, params);
+	if (rc)
+		return rc;
+	if (PQntuples(res) != 1 || !strcmp(PQgetvalue(res, 0, 0), "available")) {
+		PQclear(res);
+		return 0;
+	}
+	const char *why = PQgetvalue(res, 0, 0);
+	char reason[256];
+	if (!strcmp(why, "model_inactive"))
+		snprintf(reason, sizeof(reason), "it is inactive");
+	else if (!strcmp(why, "type_not_targeted"))
+		snprintf(reason, sizeof(reason), "it does not target organizations of type %s",
+		         PQgetvalue(res, 0, 3));
+	else
+		snprintf(reason, sizeof(reason), "it requires the %s plan (%s is on %s)",
+		         PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 4), PQgetvalue(res, 0, 2));
+	aiplat_error_set(AIPLAT_EINVALID, AIPLAT_ERRCLASS_INPUT,
+	                 "model \"%s\" is not available to %s: %s", model_name, PQgetvalue(res, 0, 4),
+	                 reason);
+	PQclear(res);
+	return AIPLAT_EINVALID;
+}
+
+/* Distinct people who used the model in its current period in this organisation. */
+static int users_this_period(aiplat_db *db, const char *org, const char *model_id, long *n)
+{
+	const char *params[2] = { org, model_id };
+	char *v = NULL;
+	int rc = aiplat_db_query_value(db, &v,
+		"SELECT count(DISTINCT u.user_id)"
+		"  FROM aiplat.ai_models_system m"
+		"  JOIN aiplat.organizations o ON o.id = $1::uuid"
+		"  JOIN aiplat.ai_model_usage u ON u.organization_id = o.id AND u.model_id = m.id"
+		"   AND u.period_type = coalesce(m.token_limit_period, 'monthly')"
+		"   AND u.period_start = aiplat.period_start(coalesce(m.token_limit_period, 'monthly'),"
+		"                                            o.time_zone, aiplat.clock())"
+		" WHERE m.id = $2::bigint AND (u.tokens_used > 0 OR u.requests_count > 0)", 2, params);
+	*n = v ? atol(v) : 0;
+	free(v);
+	return rc;
+}
+
+int aiplat_model_enable(aiplat_db *db, const char *ident, bool enable, bool force,
+                        long *affected_users)
+{
+	const char *org = NULL;
+	int rc = aiplat_catalog_require_org(db, &org);
+	if (rc)
+		return rc;
+	if (affected_users)
+		*affected_users = 0;
+	if ((rc = aiplat_db_begin_audited(db, enable ? "model.enable" : "model.disable")) != 0)
+		return rc;
+	long long id;
+	char idbuf[32];
+	if ((rc = require_manage(db)) != 0 || (rc = aiplat_catalog_find_model(db, ident, &id)) != 0)
+		goto out;
+	snprintf(idbuf, sizeof(idbuf), "%lld", id);
+	const char *params[2] = { org, idbuf };
+	if (enable) {
+		if ((rc = explain_unavailable(db, org, idbuf, ident)) != 0)
+			goto out;
+		rc = aiplat_db_exec(db,
+			"INSERT INTO aiplat.org_system_model_config AS c"
+			"       (organization_id, system_model_id, is_enabled_for_users, enabled_by)"
+			" VALUES ($1::uuid, $2::bigint, true, aiplat.current_user_id())"
+			" ON CONFLICT (organization_id, system_model_id) DO UPDATE"
+			"   SET is_enabled_for_users = true,"
+			"       enabled_by = coalesce(EXCLUDED.enabled_by, c.enabled_by)", 2, params);
+	} else {
+		long n = 0;
+		if ((rc = users_this_period(db, org, idbuf, &n)) != 0)
+			goto out;
+		if (affected_users)
+			*affected_users = n;
+		if (n > 0 && !force) {
+			aiplat_error_set(AIPLAT_ENEGATIVE, AIPLAT_ERRCLASS_INPUT,
+			                 "%ld user%s used \"%s\" in the current period; disabling it stops %s",
+			                 n, n == 1 ? "" : "s", ident, n == 1 ? "them" : "them all");
+			rc = aiplat_error_hint("repeat with --force to disable it anyway");
+			goto out;
+		}
+		rc = aiplat_db_exec(db,
+			"UPDATE aiplat.org_system_model_config SET is_enabled_for_users = false"
+			" WHERE organization_id = $1::uuid AND system_model_id = $2::bigint", 2, params);
+	}
+out:
+	if (!rc)
+		return aiplat_db_commit(db);
+	aiplat_db_rollback(db);
+	return rc;
+}
+
+int aiplat_model_set_limit(aiplat_db *db, const char *ident, long long per_user)
+{
+	const char *org = NULL;
+	int rc = aiplat_catalog_require_org(db, &org);
+	if (rc)
+		return rc;
+	if (per_user < 0)
+		return aiplat_error_set(AIPLAT_EINVALID, AIPLAT_ERRCLASS_INPUT,
+		                        "--per-user must be a positive number of tokens");
+	if ((rc = aiplat_db_begin_audited(db, "model.set_limit")) != 0)
+		return rc;
+	long long id;
+	char idbuf[32], limit[32];
+	if ((rc = require_manage(db)) != 0 || (rc = aiplat_catalog_find_model(db, ident, &id)) != 0)
+		goto out;
+	snprintf(idbuf, sizeof(idbuf), "%lld", id);
+	snprintf(limit, sizeof(limit), "%lld", per_user);
+	if (per_user > 0) {
+		const char *p[1] = { org };
+		char *quota = NULL;
+		if ((rc = aiplat_db_query_value(db, &quota, "SELECT aiplat.effective_quota($1::uuid)", 1, p)))
+			goto out;
+		if (quota && per_user > atoll(quota)) {
+			rc = aiplat_error_set(AIPLAT_EINVALID, AIPLAT_ERRCLASS_INPUT,
+			                      "a per-user limit of %lld exceeds the organization's monthly "
+			                      "quota of %s tokens", per_user, quota);
+			free(quota);
+			goto out;
+		}
+		free(quota);
+	}
+	const char *params[3] = { org, idbuf, per_user > 0 ? limit : NULL };
+	rc = aiplat_db_exec(db,
+		"INSERT INTO aiplat.org_system_model_config"
+		"       (organization_id, system_model_id, is_enabled_for_users, token_limit_per_user)"
+		" VALUES ($1::uuid, $2::bigint, false, $3::bigint)"
+		" ON CONFLICT (organization_id, system_model_id) DO UPDATE"
+		"   SET token_limit_per_user = EXCLUDED.token_limit_per_user", 3, params);
+out:
+	if (!rc)
+		return aiplat_db_commit(db);
+	aiplat_db_rollback(db);
+	return rc;
+}
+
+/* ---- the user's view ------------------------------------------------------------- */
+
+static void usage_bar(char *buf, size_t size, long long used, long long limit)
+{
+	const int cells = 12;
+	int pct = limit > 0 ? (int)(used * 100 / limit) : 0;
+	int full = limit > 0 ? (int)(used * cells / limit) : 0;
+	if (full > cells)
+		full = cells;
+	size_t n = 0;
+	for (int i = 0; i < cells && n + 4 < size; i++) {
+		const char *glyph = i < full ? "\xe2\x96\x88" : "\xe2\x96\x91";   /* █ ░ */
+		memcpy(buf + n, glyph, 3);
+		n += 3;
+	}
+	snprintf(buf + n, size - n, " %d%%", pct);
+}
+
+int aiplat_model_enabled(aiplat_db *db, bool bar, aiplat_table **out)
+{
+	const aiplat_identity *who = aiplat_db_identity(db);
+	const char *org = NULL;
+	int rc = aiplat_catalog_require_org(db, &org);
+	if (rc)
+		return rc;
+	if (!who->acting) {
+		aiplat_error_set(AIPLAT_EUSAGE, AIPLAT_ERRCLASS_INPUT,
+		                 "`model enabled` is a person's view: say whose");
+		return aiplat_error_hint("give --as EMAIL (or connect as a mapped login role)");
+	}
+	if ((rc = aiplat_db_begin(db)) != 0)
+		return rc;
+	PGresult *res = NULL;
+	const char *params[2] = { org, who->user_id };
+	rc = aiplat_db_query(db, &res,
+		"WITH cfg AS ("
+		"  SELECT m.id, m.name, m.role, coalesce(jsonb_array_length(m.tasks), 0) AS tasks, m.is_free,"
+		"         m.is_trial, m.trial_expires_days, c.enabled_at, o.time_zone,"
+		"         coalesce(c.token_limit_per_user, m.token_limit_amount) AS lim,"
+		"         coalesce(m.token_limit_period,"
+		"                  CASE WHEN c.token_limit_per_user IS NOT NULL THEN 'monthly' END) AS period,"
+		"         m.sort_order"
+		"    FROM aiplat.org_system_model_config c"
+		"    JOIN aiplat.ai_models_system m ON m.id = c.system_model_id"
+		"    JOIN aiplat.organizations o ON o.id = c.organization_id"
+		"   WHERE c.organization_id = $1::uuid AND c.is_enabled_for_users"
+		"     AND aiplat.model_availability(m.id, o.id) = 'available')"
+		"SELECT cfg.id, cfg.name, cfg.role, cfg.tasks, cfg.is_free, cfg.period, cfg.lim,"
+		"       coalesce(u.tokens_used, 0),"
+		"       aiplat.period_end(coalesce(cfg.period, 'monthly'), cfg.time_zone, aiplat.clock()),"
+		"       extract(epoch FROM aiplat.period_end(coalesce(cfg.period, 'monthly'), cfg.time_zone,"
+		"                                            aiplat.clock()) - aiplat.clock())::bigint,"
+		"       cfg.is_trial, cfg.trial_expires_days, extract(epoch FROM cfg.enabled_at)::bigint,"
+		"       extract(epoch FROM aiplat.clock())::bigint"
+		"  FROM cfg"
+		"  LEFT JOIN aiplat.ai_model_usage u"
+		"         ON u.organization_id = $1::uuid AND u.user_id = $2::uuid AND u.model_id = cfg.id"
+		"        AND u.period_type = cfg.period"
+		"        AND u.period_start = aiplat.period_start(cfg.period, cfg.time_zone, aiplat.clock())"
+		" ORDER BY cfg.sort_order, cfg.id", 2, params);
+	aiplat_db_rollback(db);
+	if (rc)
+		return rc;
+
+	static const struct { const char *name; aiplat_coltype type; } cols[] = {
+		{ "id", AIPLAT_COL_INT }, { "model", AIPLAT_COL_TEXT }, { "kind", AIPLAT_COL_TEXT },
+		{ "role", AIPLAT_COL_TEXT }, { "tasks", AIPLAT_COL_INT }, { "period", AIPLAT_COL_TEXT },
+		{ "used", AIPLAT_COL_INT }, { "limit", AIPLAT_COL_INT }, { "percent", AIPLAT_COL_NUMBER },
+		{ "resets_at", AIPLAT_COL_TIME }, { "resets_in", AIPLAT_COL_TEXT },
+		{ "warning", AIPLAT_COL_TEXT }, { "message", AIPLAT_COL_TEXT },
+		{ "trial_days_left", AIPLAT_COL_INT }, { "usage", AIPLAT_COL_TEXT },
+	};
+	size_t ncols = bar ? 15 : 14;
+	aiplat_table *t;
+	if ((rc = aiplat_table_new(&t, ncols)) != 0) {
+		PQclear(res);
+		return rc;
+	}
+	for (size_t c = 0; c < ncols; c++)
+		aiplat_table_set_column(t, c, cols[c].name, cols[c].type);
+	for (int r = 0; r < PQntuples(res) && !rc; r++) {
+		const char *v[14];
+		for (int c = 0; c < 14; c++)
+			v[c] = PQgetisnull(res, r, c) ? NULL : PQgetvalue(res, r, c);
+		bool free_model = is_true(v[4]);
+		long long used = atoll(v[7]), limit = (v[6] && !free_model) ? atoll(v[6]) : 0;
+		char pct[32] = "", resets_in[64] = "", message[160] = "", days[32] = "", barbuf[96] = "";
+		if (limit > 0)
+			snprintf(pct, sizeof(pct), "%.1f", (double)used * 100.0 / (double)limit);
+		aiplat_duration_phrase(resets_in, sizeof(resets_in), atoll(v[9]));
+		aiplat_warning w = aiplat_usage_warning(used, limit);
+		aiplat_warning_message(message, sizeof(message), w, used, limit, v[5], resets_in);
+		const char *warning = aiplat_warning_name(w);
+		if (is_true(v[10]) && v[11] && v[12]) {
+			long left = aiplat_trial_days_left((time_t)atoll(v[12]), atoi(v[11]), (time_t)atoll(v[13]));
+			snprintf(days, sizeof(days), "%ld", left);
+			if (left == 0) {   /* an expired trial cannot be used, whatever the usage */
+				warning = "trial_expired";
+				snprintf(message, sizeof(message), "Trial expired.");
+			}
+		}
+		if (bar)
+			snprintf(barbuf, sizeof(barbuf), "%s", "unlimited");
+		if (bar && limit > 0)
+			usage_bar(barbuf, sizeof(barbuf), used, limit);
+		bool limited = limit > 0;
+		const char *cells[15] = {
+			v[0], v[1], "SYSTEM", v[2], v[3], limited ? v[5] : NULL, v[7],
+			limited ? v[6] : NULL, pct[0] ? pct : NULL, limited ? v[8] : NULL,
+			limited ? resets_in : NULL, warning[0] ? warning : NULL,
+			message[0] ? message : NULL, days[0] ? days : NULL, barbuf
+		};
+		rc = aiplat_table_add_row(t, cells);
+	}
+	PQclear(res);
+	if (rc) {
+		aiplat_table_free(t);
+		return rc;
+	}
+	*out = t;
+	return 0;
+}
