@@ -1,5 +1,6 @@
 /* aiplat audit: the audit log. */
 #include "commands.h"
+#include "output.h"
 
 #define END_OPTIONS { NULL, 0, 0, NULL, NULL, NULL, 0 }
 
@@ -14,6 +15,12 @@ static int audit_list(struct cli_ctx *ctx)
 	aiplat_table *t;
 	if (aiplat_audit_list(ctx->db, &f, &t) != 0)
 		return cli_fail(ctx);
+	/* A terminal table shows what changed; the full before/after is for
+	 * machine formats and --full. */
+	if (ctx->format == OUT_TABLE && !cli_flag(ctx, "full")) {
+		aiplat_table_drop_column(t, "old_values");
+		aiplat_table_drop_column(t, "new_values");
+	}
 	int rc = cli_print_table(ctx, t);
 	aiplat_table_free(t);
 	return rc;
@@ -27,6 +34,7 @@ static const struct cli_option list_options[] = {
 	{ "since", 0, OPT_STRING, "WHEN", "a timestamp, or an age such as 7d, 12h, 30m", NULL, 0 },
 	{ "until", 0, OPT_STRING, "WHEN", "a timestamp, or an age", NULL, 0 },
 	{ "limit", 0, OPT_INT, "N", "at most N rows, newest first (default 100)", NULL, 0 },
+	{ "full", 0, OPT_FLAG, NULL, "in table format too, show the old and new values", NULL, 0 },
 	END_OPTIONS
 };
 

@@ -511,7 +511,7 @@ _aiplat() {
               COMPREPLY=()
               return;;
           esac
-          COMPREPLY=($(compgen -W " --actor --action --resource --since --until --limit $globals" -- "$cur"));;
+          COMPREPLY=($(compgen -W " --actor --action --resource --since --until --limit --full $globals" -- "$cur"));;
       esac
       return;;
     seed)

@@ -178,3 +178,4 @@ complete -c aiplat -n '__fish_seen_subcommand_from audit; and __fish_seen_subcom
 complete -c aiplat -n '__fish_seen_subcommand_from audit; and __fish_seen_subcommand_from list' -l since -x -d 'a timestamp, or an age such as 7d, 12h, 30m'
 complete -c aiplat -n '__fish_seen_subcommand_from audit; and __fish_seen_subcommand_from list' -l until -x -d 'a timestamp, or an age'
 complete -c aiplat -n '__fish_seen_subcommand_from audit; and __fish_seen_subcommand_from list' -l limit -x -d 'at most N rows, newest first (default 100)'
+complete -c aiplat -n '__fish_seen_subcommand_from audit; and __fish_seen_subcommand_from list' -l full -d 'in table format too, show the old and new values'

@@ -171,13 +171,11 @@ static int explain_unavailable(aiplat_db *db, const char *org, const char *model
 	const char *params[2] = { model_id, org };
 	PGresult *res;
 	int rc = aiplat_db_query(db, &res,
-		"SELECT aiplat.model_availability($1::bigint, $2::uuid), m.required_plan, o.pricing_plan,"
-		"       o.type, o.slug"
-		"  FROM aiplat.ai_models_system m, aiplat.organizations o"
-		" WHERE m.id = $1::bigint AND o.id = $2::uuid", 2, params);
+		"SELECT availability, required_plan, org_plan, org_type, org_slug"
+		"  FROM aiplat.model_availability_facts($1::bigint, $2::uuid)", 2, params);
 	if (rc)
 		return rc;
-	if (PQntuples(res) != 1 || !strcmp(PQgetvalue(res, 0, 0), "available")) {
+	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0) || !strcmp(PQgetvalue(res, 0, 0), "available")) {
 		PQclear(res);
 		return 0;
 	}
@@ -230,13 +228,25 @@ int aiplat_model_enable(aiplat_db *db, const char *ident, bool enable, bool forc
 		return rc;
 	long long id;
 	char idbuf[32];
-	if ((rc = require_manage(db)) != 0 || (rc = aiplat_catalog_find_model(db, ident, &id)) != 0)
+	if ((rc = require_manage(db)) != 0)
+		goto out;
+	if (enable) {
+		/* Unavailable models are invisible to admins; say why instead of "no model". */
+		const char *p[1] = { ident };
+		char *any = NULL;
+		if ((rc = aiplat_db_query_value(db, &any, "SELECT aiplat.find_model_id($1)", 1, p)) != 0)
+			goto out;
+		if (any && (rc = explain_unavailable(db, org, any, ident)) != 0) {
+			free(any);
+			goto out;
+		}
+		free(any);
+	}
+	if ((rc = aiplat_catalog_find_model(db, ident, &id)) != 0)
 		goto out;
 	snprintf(idbuf, sizeof(idbuf), "%lld", id);
 	const char *params[2] = { org, idbuf };
 	if (enable) {
-		if ((rc = explain_unavailable(db, org, idbuf, ident)) != 0)
-			goto out;
 		rc = aiplat_db_exec(db,
 			"INSERT INTO aiplat.org_system_model_config AS c"
 			"       (organization_id, system_model_id, is_enabled_for_users, enabled_by)"

@@ -133,6 +133,28 @@ void aiplat_table_free(aiplat_table *t)
 	free(t);
 }
 
+void aiplat_table_drop_column(aiplat_table *t, const char *name)
+{
+	size_t col = t->ncols;
+	for (size_t c = 0; c < t->ncols; c++)
+		if (t->names[c] && !strcmp(t->names[c], name))
+			col = c;
+	if (col == t->ncols)
+		return;
+	for (size_t r = 0; r < t->nrows; r++)
+		free(t->cells[r * t->ncols + col]);
+	/* Compact rows in place: the new row width is ncols - 1. */
+	size_t w = 0;
+	for (size_t r = 0; r < t->nrows; r++)
+		for (size_t c = 0; c < t->ncols; c++)
+			if (c != col)
+				t->cells[w++] = t->cells[r * t->ncols + c];
+	free(t->names[col]);
+	memmove(t->names + col, t->names + col + 1, (t->ncols - col - 1) * sizeof(char *));
+	memmove(t->types + col, t->types + col + 1, (t->ncols - col - 1) * sizeof(aiplat_coltype));
+	t->ncols--;
+}
+
 size_t aiplat_table_ncols(const aiplat_table *t) { return t->ncols; }
 size_t aiplat_table_nrows(const aiplat_table *t) { return t->nrows; }
 

@@ -84,6 +84,27 @@ COMMENT ON FUNCTION aiplat.model_availability(bigint, uuid) IS
   'available, or why not: model_inactive, type_not_targeted, plan_insufficient';
 GRANT EXECUTE ON FUNCTION aiplat.model_availability(bigint, uuid) TO aiplat_app;
 
+-- A model by id or name whether or not the caller may see it, so that an
+-- admin enabling a model their organisation may not use learns why rather
+-- than "no such model". Only the id comes back; availability says the rest.
+CREATE FUNCTION aiplat.find_model_id(ident text) RETURNS bigint
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, aiplat AS $$
+  SELECT id FROM aiplat.ai_models_system
+   WHERE CASE WHEN ident ~ '^[0-9]{1,18}$' THEN id = ident::bigint ELSE lower(name) = lower(ident) END
+$$;
+GRANT EXECUTE ON FUNCTION aiplat.find_model_id(text) TO aiplat_app;
+
+-- The facts behind model_availability, for explaining a refusal.
+CREATE FUNCTION aiplat.model_availability_facts(model_id bigint, org uuid,
+  OUT availability text, OUT required_plan text, OUT org_plan text, OUT org_type text,
+  OUT org_slug text)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, aiplat AS $$
+  SELECT aiplat.model_availability(m.id, o.id), m.required_plan, o.pricing_plan, o.type, o.slug
+    FROM aiplat.ai_models_system m, aiplat.organizations o
+   WHERE m.id = model_id AND o.id = org
+$$;
+GRANT EXECUTE ON FUNCTION aiplat.model_availability_facts(bigint, uuid) TO aiplat_app;
+
 -- The catalogue policy now reads the same function the commands explain with.
 DROP POLICY models_select ON aiplat.ai_models_system;
 CREATE POLICY models_select ON aiplat.ai_models_system FOR SELECT TO aiplat_app USING (
@@ -323,6 +344,8 @@ CREATE POLICY models_select ON aiplat.ai_models_system FOR SELECT TO aiplat_app 
                        WHERE c.organization_id = (SELECT aiplat.current_org_id())
                          AND c.system_model_id = ai_models_system.id
                          AND c.is_enabled_for_users))));
+DROP FUNCTION aiplat.model_availability_facts(bigint, uuid);
+DROP FUNCTION aiplat.find_model_id(text);
 DROP FUNCTION aiplat.model_availability(bigint, uuid);
 DROP FUNCTION aiplat.effective_quota(uuid);
 DROP FUNCTION aiplat.period_end(text, text, timestamptz);

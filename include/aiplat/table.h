@@ -28,6 +28,8 @@ int aiplat_table_add_row(aiplat_table *t, const char *const *cells);
 /* Builds a table from a tuples result; column types follow the result's type OIDs. */
 int aiplat_table_from_result(aiplat_table **out, const PGresult *res);
 void aiplat_table_free(aiplat_table *t);
+/* Removes the named column (no-op when absent). */
+void aiplat_table_drop_column(aiplat_table *t, const char *name);
 
 size_t aiplat_table_ncols(const aiplat_table *t);
 size_t aiplat_table_nrows(const aiplat_table *t);
