@@ -20,6 +20,38 @@ void aiplat_join_list(char *buf, size_t size, const char *const *list, size_t n)
 		snprintf(buf + strlen(buf), size - strlen(buf), "%s%s", i ? ", " : "", list[i]);
 }
 
+int aiplat_require_superadmin(aiplat_db *db, const char *doing)
+{
+	const aiplat_identity *who = aiplat_db_identity(db);
+	if (!who->acting || who->is_superadmin)
+		return 0;
+	return aiplat_error_set(AIPLAT_EPERM, AIPLAT_ERRCLASS_ACCESS,
+	                        "only superadmins may %s (%s is not one)", doing, who->email);
+}
+
+int aiplat_require_permission(aiplat_db *db, const char *resource, const char *action,
+                              const char *doing)
+{
+	const aiplat_identity *who = aiplat_db_identity(db);
+	if (!who->acting || who->is_superadmin)
+		return 0;
+	const char *params[2] = { resource, action };
+	char *ok = NULL;
+	int rc = aiplat_db_query_value(db, &ok, "SELECT aiplat.has_current_permission($1, $2)", 2,
+	                               params);
+	bool allowed = ok && !strcmp(ok, "t");
+	free(ok);
+	if (rc)
+		return rc;
+	if (!allowed) {
+		aiplat_error_set(AIPLAT_EPERM, AIPLAT_ERRCLASS_ACCESS,
+		                 "%s may not %s in %s: that needs the %s:%s permission", who->email, doing,
+		                 who->org_slug[0] ? who->org_slug : "this organization", resource, action);
+		return aiplat_error_hint("ask an admin of %s", who->org_slug[0] ? who->org_slug : "it");
+	}
+	return 0;
+}
+
 void aiplat_catalog_codes_dispose(aiplat_codes *c)
 {
 	for (size_t i = 0; i < c->nplans; i++)

@@ -20,6 +20,16 @@ void aiplat_catalog_codes_dispose(aiplat_codes *c);
 int aiplat_catalog_check_plan(aiplat_db *db, const char *plan, const char *what);
 int aiplat_catalog_check_type(aiplat_db *db, const char *type, const char *what);
 
+/*
+ * Up-front permission checks for people (the platform always passes), so a
+ * refused change exits 6 with a clear message. Row-level security enforces
+ * the same rules; it is checked first because a policy that hides a row
+ * from UPDATE or DELETE makes the statement silently change nothing.
+ */
+int aiplat_require_permission(aiplat_db *db, const char *resource, const char *action,
+                              const char *doing);
+int aiplat_require_superadmin(aiplat_db *db, const char *doing);
+
 bool aiplat_in_list(const char *s, const char *const *list, size_t n);
 void aiplat_join_list(char *buf, size_t size, const char *const *list, size_t n);
 

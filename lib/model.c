@@ -360,7 +360,8 @@ int aiplat_model_create(aiplat_db *db, const json_t *doc, long long *id)
 	if (rc)
 		return rc;
 	key_change k;
-	if ((rc = validate_with_db(db, doc)) != 0 || (rc = plan_key_change(doc, NULL, &k)) != 0)
+	if ((rc = aiplat_require_superadmin(db, "change the model catalogue")) != 0 ||
+	    (rc = validate_with_db(db, doc)) != 0 || (rc = plan_key_change(doc, NULL, &k)) != 0)
 		goto fail;
 
 	aiplat_buf sql = AIPLAT_BUF_INIT, cols = AIPLAT_BUF_INIT;
@@ -440,7 +441,8 @@ int aiplat_model_update(aiplat_db *db, const char *ident, const json_t *changes,
 	if (rc)
 		return rc;
 	json_t *doc = NULL, *edit = json_deep_copy(changes);
-	if ((rc = update_target(db, ident, changes, id)) != 0 || (rc = load_document(db, *id, &doc)) != 0)
+	if ((rc = aiplat_require_superadmin(db, "change the model catalogue")) != 0 ||
+	    (rc = update_target(db, ident, changes, id)) != 0 || (rc = load_document(db, *id, &doc)) != 0)
 		goto out;
 	/* Read-only fields travel in documents from `model show`; ignore them. */
 	json_object_del(edit, "id");
@@ -504,7 +506,8 @@ int aiplat_model_delete(aiplat_db *db, const char *ident, bool force)
 	if (rc)
 		return rc;
 	long long id;
-	if ((rc = aiplat_catalog_find_model(db, ident, &id)) != 0)
+	if ((rc = aiplat_require_superadmin(db, "change the model catalogue")) != 0 ||
+	    (rc = aiplat_catalog_find_model(db, ident, &id)) != 0)
 		goto fail;
 	char idbuf[32];
 	snprintf(idbuf, sizeof(idbuf), "%lld", id);
@@ -551,7 +554,8 @@ int aiplat_model_set_switch(aiplat_db *db, const char *ident, const char *field,
 	if (rc)
 		return rc;
 	long long id;
-	if ((rc = aiplat_catalog_find_model(db, ident, &id)) == 0) {
+	if ((rc = aiplat_require_superadmin(db, "change the model catalogue")) == 0 &&
+	    (rc = aiplat_catalog_find_model(db, ident, &id)) == 0) {
 		char idbuf[32];
 		snprintf(idbuf, sizeof(idbuf), "%lld", id);
 		const char *params[2] = { idbuf, on ? "true" : "false" };

@@ -27,28 +27,10 @@ int aiplat_catalog_require_org(aiplat_db *db, const char **org_id)
 	return 0;
 }
 
-/* A person acting in the organisation needs (models, manage) to change its
- * configuration; the platform and superadmins always may. Checked up front
- * for a clear exit 6; the policies refuse it anyway. */
+/* Changing an organisation's configuration needs (models, manage). */
 static int require_manage(aiplat_db *db)
 {
-	const aiplat_identity *who = aiplat_db_identity(db);
-	if (!who->acting || who->is_superadmin)
-		return 0;
-	char *ok = NULL;
-	int rc = aiplat_db_query_value(db, &ok,
-		"SELECT aiplat.has_current_permission('models', 'manage')", 0, NULL);
-	bool allowed = ok && !strcmp(ok, "t");
-	free(ok);
-	if (rc)
-		return rc;
-	if (!allowed) {
-		aiplat_error_set(AIPLAT_EPERM, AIPLAT_ERRCLASS_ACCESS,
-		                 "%s may not change the models of %s: that needs the models:manage "
-		                 "permission", who->email, who->org_slug);
-		return aiplat_error_hint("ask an admin of %s", who->org_slug);
-	}
-	return 0;
+	return aiplat_require_permission(db, "models", "manage", "change which models are enabled");
 }
 
 static bool is_true(const char *v)

@@ -50,6 +50,8 @@ int aiplat_user_create(aiplat_db *db, const char *email, const char *display_nam
 	int rc = aiplat_db_begin_audited(db, "user.create");
 	if (rc)
 		return rc;
+	if ((rc = aiplat_require_superadmin(db, "create people")) != 0)
+		return finish(db, rc);
 	const char *params[3] = { email, display_name, superadmin ? "true" : "false" };
 	rc = aiplat_db_exec(db,
 		"INSERT INTO aiplat.users (email, display_name, is_superadmin) VALUES ($1, $2, $3::boolean)",
@@ -118,6 +120,8 @@ int aiplat_user_set_superadmin(aiplat_db *db, const char *email, bool on)
 	int rc = aiplat_db_begin_audited(db, on ? "user.grant_superadmin" : "user.revoke_superadmin");
 	if (rc)
 		return rc;
+	if ((rc = aiplat_require_superadmin(db, "grant or revoke superadmin")) != 0)
+		return finish(db, rc);
 	char what[300];
 	snprintf(what, sizeof(what), "no user with email %s", email);
 	const char *params[2] = { email, on ? "true" : "false" };
@@ -337,7 +341,9 @@ int aiplat_role_create(aiplat_db *db, const char *name, const char *description,
 		return rc;
 	aiplat_buf json = AIPLAT_BUF_INIT;
 	char *id = NULL;
-	if ((rc = parse_permissions(db, perms, nperms, &json)) == 0) {
+	rc = who->org_id[0] ? aiplat_require_permission(db, "roles", "manage", "create roles")
+	                    : aiplat_require_superadmin(db, "create system roles");
+	if (!rc && (rc = parse_permissions(db, perms, nperms, &json)) == 0) {
 		const char *params[3] = { who->org_id[0] ? who->org_id : NULL, name, description };
 		rc = aiplat_db_query_value(db, &id,
 			"INSERT INTO aiplat.roles (organization_id, name, description)"
@@ -368,6 +374,9 @@ int aiplat_role_grant(aiplat_db *db, const char *role, const char *const *perms,
 			rc = aiplat_error_set(AIPLAT_EPERM, AIPLAT_ERRCLASS_ACCESS,
 			                      "the system role %s is changed by superadmins only; create a "
 			                      "custom role instead", role);
+		else if (!is_system &&
+		         (rc = aiplat_require_permission(db, "roles", "manage", "change roles")) != 0)
+			;
 		else if ((rc = parse_permissions(db, perms, nperms, &json)) == 0)
 			rc = apply_grants(db, id, json.ptr, grant);
 	}

@@ -104,7 +104,8 @@ int aiplat_tenant_create(aiplat_db *db, const aiplat_tenant_spec *s)
 		return rc;
 	const char *type = s->type ? s->type : "general", *plan = s->plan ? s->plan : "free";
 	const char *tz = s->time_zone ? s->time_zone : "UTC";
-	if ((rc = aiplat_catalog_check_plan(db, plan, "--plan")) ||
+	if ((rc = aiplat_require_superadmin(db, "create organizations")) ||
+	    (rc = aiplat_catalog_check_plan(db, plan, "--plan")) ||
 	    (rc = aiplat_catalog_check_type(db, type, "--type")) || (rc = check_time_zone(db, tz)))
 		return finish(db, rc);
 	char quota[32];
@@ -140,9 +141,7 @@ int aiplat_tenant_list(aiplat_db *db, aiplat_table **out)
 	rc = aiplat_db_query_table(db, out,
 		"SELECT o.slug, o.name, o.type, o.pricing_plan AS plan,"
 		"       aiplat.effective_quota(o.id) AS quota_monthly, o.token_usage_current AS used,"
-		"       (SELECT count(*) FROM aiplat.organization_members m"
-		"         WHERE m.organization_id = o.id) AS members,"
-		"       o.time_zone"
+		"       aiplat.member_count(o.id) AS members, o.time_zone"
 		"  FROM aiplat.organizations o ORDER BY o.slug", 0, NULL);
 	aiplat_db_rollback(db);
 	return rc;
@@ -150,8 +149,13 @@ int aiplat_tenant_list(aiplat_db *db, aiplat_table **out)
 
 int aiplat_tenant_show(aiplat_db *db, const char *slug, aiplat_table **out)
 {
-	int rc = aiplat_db_begin(db);
+	/* Work in it, so counts follow its policies; to outsiders it does not exist. */
+	int rc = aiplat_db_use_org(db, slug);
+	if (rc == AIPLAT_EPERM || rc == AIPLAT_ENOTFOUND)
+		return aiplat_error_set(AIPLAT_ENOTFOUND, AIPLAT_ERRCLASS_INPUT, "no organization %s", slug);
 	if (rc)
+		return rc;
+	if ((rc = aiplat_db_begin(db)) != 0)
 		return rc;
 	const char *params[1] = { slug };
 	rc = aiplat_db_query_table(db, out,
@@ -161,8 +165,7 @@ int aiplat_tenant_show(aiplat_db *db, const char *slug, aiplat_table **out)
 		"         AS quota_source,"
 		"       o.token_usage_current AS used_this_month, o.token_reset_date AS resets_at,"
 		"       o.time_zone,"
-		"       (SELECT count(*) FROM aiplat.organization_members m"
-		"         WHERE m.organization_id = o.id) AS members,"
+		"       aiplat.member_count(o.id) AS members,"
 		"       (SELECT count(*) FROM aiplat.org_system_model_config c"
 		"         WHERE c.organization_id = o.id AND c.is_enabled_for_users) AS models_enabled,"
 		"       o.id, o.created_at"
@@ -180,11 +183,22 @@ int aiplat_tenant_set(aiplat_db *db, const char *slug, const char *field, const 
 {
 	char action[64];
 	snprintf(action, sizeof(action), "tenant.set_%s", field);
-	int rc = aiplat_db_begin_audited(db, action);
+	/* Work in that organisation: identity settings are fixed when the transaction begins. */
+	int rc = aiplat_db_use_org(db, slug);
 	if (rc)
+		return rc;
+	if ((rc = aiplat_db_begin_audited(db, action)) != 0)
 		return rc;
 	const char *sql = NULL;
 	const char *v = value;
+	/* Type, plan and quota are the platform's decisions; name and time zone the admins'. */
+	bool platform_field = !strcmp(field, "plan") || !strcmp(field, "type") || !strcmp(field, "quota");
+	if (platform_field)
+		rc = aiplat_require_superadmin(db, "change an organization's type, plan or quota");
+	else
+		rc = aiplat_require_permission(db, "organization", "manage", "change the organization");
+	if (rc)
+		return finish(db, rc);
 	if (!strcmp(field, "plan")) {
 		rc = aiplat_catalog_check_plan(db, value, "plan");
 		sql = "UPDATE aiplat.organizations SET pricing_plan = $2 WHERE slug = $1";
@@ -234,7 +248,8 @@ static int member_begin(aiplat_db *db, const char *slug, const char *email, cons
 		return rc;
 	if ((rc = aiplat_db_begin_audited(db, action)) != 0)
 		return rc;
-	if ((rc = find_user(db, email, user)) != 0)
+	if ((rc = aiplat_require_permission(db, "members", "manage", "change its members")) != 0 ||
+	    (rc = find_user(db, email, user)) != 0)
 		aiplat_db_rollback(db);
 	return rc;
 }

@@ -267,6 +267,16 @@ $$;
 REVOKE ALL ON FUNCTION aiplat.find_user_id(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aiplat.find_user_id(text) TO aiplat_app;
 
+-- How many members an organisation has, for anyone who belongs to it (the
+-- member list itself needs members:read in that organisation).
+CREATE FUNCTION aiplat.member_count(org uuid) RETURNS bigint
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, aiplat AS $$
+  SELECT count(*) FROM aiplat.organization_members m
+   WHERE m.organization_id = org
+     AND (aiplat.current_user_id() IS NULL OR aiplat.is_superadmin() OR aiplat.is_member(org))
+$$;
+GRANT EXECUTE ON FUNCTION aiplat.member_count(uuid) TO aiplat_app;
+
 -- Custom roles may not take the name of a system role.
 CREATE FUNCTION aiplat.check_role_name() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -308,6 +318,7 @@ CREATE CONSTRAINT TRIGGER organization_members_last_admin
 -- migrate:down
 DROP TRIGGER organization_members_last_admin ON aiplat.organization_members;
 DROP FUNCTION aiplat.check_last_admin();
+DROP FUNCTION aiplat.member_count(uuid);
 DROP FUNCTION aiplat.find_user_id(text);
 DROP TRIGGER roles_name_guard ON aiplat.roles;
 DROP FUNCTION aiplat.check_role_name();
