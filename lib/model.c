@@ -24,36 +24,37 @@ struct field {
 	enum ftype type;
 	bool required;          /* must be present and non-empty on create */
 	bool nullable;
+	bool int32;             /* FT_INT stored in an `integer` column */
 };
 
 static const struct field fields[] = {
-	{ "id", NULL, FT_READONLY, false, false },
-	{ "name", "name", FT_TEXT, true, false },
-	{ "role", "role", FT_TEXT, true, false },
-	{ "description", "description", FT_TEXT, false, true },
-	{ "icon", "icon", FT_TEXT, false, true },
-	{ "provider", "provider_kind", FT_TEXT, false, false },
-	{ "provider_model", "provider_model", FT_TEXT, true, false },
-	{ "endpoint", "endpoint", FT_TEXT, false, true },
-	{ "api_key", NULL, FT_KEY, false, true },
-	{ "max_tokens", "max_tokens", FT_INT, false, false },
-	{ "system_message", "system_message", FT_TEXT, false, true },
-	{ "tasks", "tasks", FT_TASKS, false, true },
-	{ "organization_types", "organization_types", FT_STRINGS, false, false },
-	{ "required_plan", "required_plan", FT_TEXT, false, false },
-	{ "token_limit_period", "token_limit_period", FT_TEXT, false, true },
-	{ "token_limit_amount", "token_limit_amount", FT_INT, false, true },
-	{ "is_free", "is_free", FT_BOOL, false, false },
-	{ "is_trial", "is_trial", FT_BOOL, false, false },
-	{ "trial_expires_days", "trial_expires_days", FT_INT, false, true },
-	{ "is_active", "is_active", FT_BOOL, false, false },
-	{ "is_featured", "is_featured", FT_BOOL, false, false },
-	{ "tags", "tags", FT_STRINGS, false, false },
-	{ "sort_order", "sort_order", FT_INT, false, false },
-	{ "price_input_per_mtok", "price_input_per_mtok", FT_NUMBER, false, false },
-	{ "price_output_per_mtok", "price_output_per_mtok", FT_NUMBER, false, false },
-	{ "created_at", NULL, FT_READONLY, false, false },
-	{ "updated_at", NULL, FT_READONLY, false, false },
+	{ "id", NULL, FT_READONLY, false, false, false },
+	{ "name", "name", FT_TEXT, true, false, false },
+	{ "role", "role", FT_TEXT, true, false, false },
+	{ "description", "description", FT_TEXT, false, true, false },
+	{ "icon", "icon", FT_TEXT, false, true, false },
+	{ "provider", "provider_kind", FT_TEXT, false, false, false },
+	{ "provider_model", "provider_model", FT_TEXT, true, false, false },
+	{ "endpoint", "endpoint", FT_TEXT, false, true, false },
+	{ "api_key", NULL, FT_KEY, false, true, false },
+	{ "max_tokens", "max_tokens", FT_INT, false, false, true },
+	{ "system_message", "system_message", FT_TEXT, false, true, false },
+	{ "tasks", "tasks", FT_TASKS, false, true, false },
+	{ "organization_types", "organization_types", FT_STRINGS, false, false, false },
+	{ "required_plan", "required_plan", FT_TEXT, false, false, false },
+	{ "token_limit_period", "token_limit_period", FT_TEXT, false, true, false },
+	{ "token_limit_amount", "token_limit_amount", FT_INT, false, true, false },
+	{ "is_free", "is_free", FT_BOOL, false, false, false },
+	{ "is_trial", "is_trial", FT_BOOL, false, false, false },
+	{ "trial_expires_days", "trial_expires_days", FT_INT, false, true, true },
+	{ "is_active", "is_active", FT_BOOL, false, false, false },
+	{ "is_featured", "is_featured", FT_BOOL, false, false, false },
+	{ "tags", "tags", FT_STRINGS, false, false, false },
+	{ "sort_order", "sort_order", FT_INT, false, false, true },
+	{ "price_input_per_mtok", "price_input_per_mtok", FT_NUMBER, false, false, false },
+	{ "price_output_per_mtok", "price_output_per_mtok", FT_NUMBER, false, false, false },
+	{ "created_at", NULL, FT_READONLY, false, false, false },
+	{ "updated_at", NULL, FT_READONLY, false, false, false },
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -110,6 +111,9 @@ static int check_type(const struct field *f, const json_t *v)
 	case FT_INT:
 		if (!json_is_integer(v))
 			return invalid("%s: must be a whole number", f->key);
+		if (f->int32 && (json_integer_value(v) > 2147483647LL || json_integer_value(v) < -2147483648LL))
+			return invalid("%s: %lld is too large (at most 2147483647)", f->key,
+			               (long long)json_integer_value(v));
 		break;
 	case FT_BOOL:
 		if (!json_is_boolean(v))
@@ -167,6 +171,14 @@ static bool present(const json_t *doc, const char *key)
 	return v && !json_is_null(v);
 }
 
+static size_t utf8_length(const char *s)
+{
+	size_t n = 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		n += (*p & 0xC0) != 0x80;
+	return n;
+}
+
 static bool env_reference(const char *s)
 {
 	if (strncmp(s, "env:", 4) != 0 || !(isalpha((unsigned char)s[4]) || s[4] == '_'))
@@ -197,9 +209,11 @@ int aiplat_model_validate(const json_t *doc, const char *const *plans, size_t np
 		if (fields[i].required && (!json_is_string(s) || !json_string_length(s)))
 			return invalid("%s: required", fields[i].key);
 	}
-	const char *name = json_string_value(json_object_get(doc, "name"));
-	if (strlen(name) > 200)
+	/* Lengths in characters, as PostgreSQL's length() counts them. */
+	if (utf8_length(json_string_value(json_object_get(doc, "name"))) > 200)
 		return invalid("name: at most 200 characters");
+	if (utf8_length(json_string_value(json_object_get(doc, "provider_model"))) > 200)
+		return invalid("provider_model: at most 200 characters");
 	const char *role = json_string_value(json_object_get(doc, "role"));
 	bool role_ok = islower((unsigned char)role[0]) && strlen(role) <= 100;
 	for (const char *p = role; role_ok && *p; p++)

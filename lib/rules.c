@@ -54,12 +54,14 @@ aiplat_warning aiplat_usage_warning(long long used, long long limit)
 {
 	if (limit <= 0)
 		return AIPLAT_WARN_NONE;
-	/* Compare in integers: used/limit >= 0.8 <=> 10*used >= 8*limit. */
-	if (used >= limit)
+	/* Compare in integers, wide enough that bigint limits cannot overflow:
+	 * used/limit >= 0.8 <=> 10*used >= 8*limit. */
+	__int128 u = used, l = limit;
+	if (u >= l)
 		return AIPLAT_WARN_REACHED;
-	if (used * 10 >= limit * 9)
+	if (u * 10 >= l * 9)
 		return AIPLAT_WARN_ALMOST;
-	if (used * 10 >= limit * 8)
+	if (u * 10 >= l * 8)
 		return AIPLAT_WARN_APPROACHING;
 	return AIPLAT_WARN_NONE;
 }
@@ -76,24 +78,22 @@ const char *aiplat_warning_name(aiplat_warning w)
 
 void aiplat_short_count(char *buf, size_t size, long long n)
 {
-	const char *unit = "";
-	double v = (double)n;
-	if (n >= 1000000000LL) {
-		v /= 1e9;
-		unit = "B";
-	} else if (n >= 1000000LL) {
-		v /= 1e6;
-		unit = "M";
-	} else if (n >= 1000LL) {
-		v /= 1e3;
-		unit = "K";
+	/* Truncated, never rounded up: 999999 is "999K", not "1000K". */
+	static const struct { long long unit; const char *suffix; } units[] = {
+		{ 1000000000LL, "B" }, { 1000000LL, "M" }, { 1000LL, "K" },
+	};
+	for (size_t i = 0; i < 3; i++) {
+		if (n < units[i].unit)
+			continue;
+		long long whole = n / units[i].unit;
+		long long tenths = (n % units[i].unit) * 10 / units[i].unit;
+		if (whole >= 100 || tenths == 0)
+			snprintf(buf, size, "%lld%s", whole, units[i].suffix);
+		else
+			snprintf(buf, size, "%lld.%lld%s", whole, tenths, units[i].suffix);
+		return;
 	}
-	if (!*unit)
-		snprintf(buf, size, "%lld", n);
-	else if (v >= 100 || v == (double)(long long)v)
-		snprintf(buf, size, "%.0f%s", v, unit);
-	else
-		snprintf(buf, size, "%.1f%s", (double)(long long)(v * 10) / 10.0, unit);
+	snprintf(buf, size, "%lld", n);
 }
 
 void aiplat_duration_phrase(char *buf, size_t size, long long s)
