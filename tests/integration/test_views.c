@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 #include <jansson.h>
@@ -373,6 +374,25 @@ static void test_user_view_warnings(void **state)
 		assert_non_null(strstr(json_string_value(json_object_get(row, "resets_in")), "day"));
 		json_decref(rows);
 	}
+	/* On a terminal the table gains a usage bar: 8000 of 8000 is full. */
+	if (system("command -v script >/dev/null 2>&1") == 0) {
+		char cmd[2048];
+		snprintf(cmd, sizeof(cmd),
+		         "NO_COLOR=1 script -qec \"%s --db '%s' --as hugo@harbor-realty.test --org harbor-realty"
+		         " model enabled\" /dev/null", AIPLAT_TEST_BINARY, db.url);
+		FILE *p = popen(cmd, "r");
+		char out[8192] = "";
+		size_t n = fread(out, 1, sizeof(out) - 1, p);
+		out[n] = '\0';
+		pclose(p);
+		if (!strstr(out, " usage") || !strstr(out, "\xe2\x96\x88\xe2\x96\x88\xe2\x96\x88 100%"))
+			fail_msg("no usage bar on a terminal:\n%s", out);
+	}
+	run_aiplat(&r, NULL, NULL, "--db", db.url, "--format", "table", "--as", "hugo@harbor-realty.test",
+	           "--org", "harbor-realty", "model", "enabled", NULL);
+	assert_null(strstr(r.out, "usage"));   /* not on a pipe */
+	run_result_free(&r);
+
 	/* Someone else's usage is not mine. */
 	RUN(&r, "--format", "json", "--as", "hana@harbor-realty.test", "--org", "harbor-realty",
 	    "model", "enabled");
