@@ -153,17 +153,22 @@ int cli_connect(struct cli_ctx *ctx)
 	aiplat_log(AIPLAT_LOG_DEBUG, "database from %s", aiplat_conn_source_name(src));
 	if (aiplat_db_connect(&ctx->db, ctx->conninfo, appname) != 0)
 		return cli_fail(ctx);
+	/* Always resolved: a login role mapped to a person is that person even
+	 * without --as, and must not be taken for the platform. */
 	const char *as = opt_or_env(ctx, "as", "AIPLAT_AS");
 	const char *org = opt_or_env(ctx, "org", "AIPLAT_ORG");
-	if (as || org) {
-		aiplat_identity who;
-		if (aiplat_identity_resolve(ctx->db, &who, as, org) != 0)
-			return cli_fail(ctx);
-		aiplat_db_set_identity(ctx->db, &who);
-		if (who.acting)
-			aiplat_log(AIPLAT_LOG_DEBUG, "acting as %s%s%s", who.email,
-			           who.org_slug[0] ? " in " : "", who.org_slug);
+	aiplat_identity who;
+	if (aiplat_identity_resolve(ctx->db, &who, as, org) != 0) {
+		/* A database without the schema yet (before `migrate up`) has nobody to resolve. */
+		const char *state = aiplat_error_last()->sqlstate;
+		if (!as && !org && (!strcmp(state, "3F000") || !strcmp(state, "42883")))
+			return 0;
+		return cli_fail(ctx);
 	}
+	aiplat_db_set_identity(ctx->db, &who);
+	if (who.acting)
+		aiplat_log(AIPLAT_LOG_DEBUG, "acting as %s%s%s", who.email, who.org_slug[0] ? " in " : "",
+		           who.org_slug);
 	return 0;
 }
 

@@ -16,8 +16,11 @@ static int tenant_create(struct cli_ctx *ctx)
 	aiplat_tenant_spec s = { ctx->args[0], cli_opt(ctx, "name"), cli_opt(ctx, "type"),
 	                         cli_opt(ctx, "plan"), cli_opt(ctx, "timezone"),
 	                         cli_opt_int(ctx, "quota", 0), cli_opt(ctx, "admin") };
-	if (cli_opt(ctx, "quota") && s.quota <= 0)
-		return cli_usage_error(ctx, NULL, "--quota must be a positive number of tokens");
+	if (cli_opt(ctx, "quota") && s.quota <= 0) {
+		aiplat_error_set(AIPLAT_EINVALID, AIPLAT_ERRCLASS_INPUT,
+		                 "--quota must be a positive number of tokens");
+		return cli_fail(ctx);
+	}
 	if (aiplat_tenant_create(ctx->db, &s) != 0)
 		return cli_fail(ctx);
 	cli_info(ctx, "created organization %s", s.slug);

@@ -174,15 +174,19 @@ int aiplat_user_map_login(aiplat_db *db, const char *email, const char *role, bo
 	if (role) {
 		const char *p2[1] = { role };
 		if ((rc = aiplat_db_query_value(db, &exists,
-		        "SELECT CASE WHEN rolsuper OR rolname = current_user OR"
-		        "                 rolname = (SELECT nspowner::regrole::text FROM pg_namespace"
-		        "                             WHERE nspname = 'aiplat') THEN 'owner'"
-		        "            ELSE 'yes' END FROM pg_roles WHERE rolname = $1", 1, p2)) != 0)
+		        /* Roles that bypass row-level security would make the mapping a
+		         * lie: superusers, BYPASSRLS roles, the owner and its members. */
+		        "SELECT CASE WHEN r.rolsuper OR r.rolbypassrls OR r.rolname = current_user"
+		        "              OR pg_has_role(r.oid, n.nspowner, 'MEMBER') THEN 'owner'"
+		        "            ELSE 'yes' END"
+		        "  FROM pg_roles r, pg_namespace n WHERE r.rolname = $1 AND n.nspname = 'aiplat'",
+		        1, p2)) != 0)
 			goto out;
 		if (exists && !strcmp(exists, "owner")) {
 			rc = aiplat_error_set(AIPLAT_EINVALID, AIPLAT_ERRCLASS_INPUT,
-			                      "role %s is a superuser or owns the schema; mapping it would make "
-			                      "the platform's own connections act as one person", role);
+			                      "role %s bypasses row-level security (a superuser, BYPASSRLS, or "
+			                      "the schema owner or a member of it); mapping it to a person "
+			                      "would not restrict it", role);
 			goto out;
 		}
 		char *ident = PQescapeIdentifier(pg, role, strlen(role));
@@ -348,9 +352,9 @@ int aiplat_role_create(aiplat_db *db, const char *name, const char *description,
 		rc = aiplat_db_query_value(db, &id,
 			"INSERT INTO aiplat.roles (organization_id, name, description)"
 			" VALUES ($1::uuid, $2, $3) RETURNING id", 3, params);
-		if (rc == AIPLAT_EEXISTS)
-			rc = aiplat_error_set(AIPLAT_EEXISTS, AIPLAT_ERRCLASS_INPUT, "%s",
-			                      aiplat_error_last()->message);
+		if (rc == AIPLAT_EEXISTS && strstr(aiplat_error_last()->message, "roles_organization_id_name_key"))
+			rc = aiplat_error_set(AIPLAT_EEXISTS, AIPLAT_ERRCLASS_INPUT, "a role \"%s\" already exists%s%s",
+			                      name, who->org_slug[0] ? " in " : "", who->org_slug);
 		if (!rc && nperms)
 			rc = apply_grants(db, id, json.ptr, true);
 	}
