@@ -400,6 +400,17 @@ static void test_user_view_warnings(void **state)
 	run_result_free(&r);
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(rows, 0), "used")), 0);
 	json_decref(rows);
+	/* AIPLAT_AS and AIPLAT_ORG stand in for --as and --org; the options win. */
+	const char *env[] = { "AIPLAT_AS=hugo@harbor-realty.test", "AIPLAT_ORG=harbor-realty", NULL };
+	run_aiplat(&r, NULL, env, "--db", db.url, "--format", "csv", "model", "enabled", NULL);
+	expect_exit(&r, 0, "identity from the environment");
+	assert_non_null(strstr(r.out, ",8000,8000,100"));
+	run_result_free(&r);
+	run_aiplat(&r, NULL, env, "--db", db.url, "--format", "csv", "--as", "hana@harbor-realty.test",
+	           "model", "enabled", NULL);
+	assert_non_null(strstr(r.out, ",0,8000,0"));
+	run_result_free(&r);
+
 	/* The view is a person's. */
 	RUN(&r, "--org", "harbor-realty", "model", "enabled");
 	expect_exit(&r, 2, "model enabled without a person");
