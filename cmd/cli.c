@@ -253,12 +253,17 @@ int cli_main(int argc, char **argv)
 	if (!fmt)
 		fmt = getenv("AIPLAT_FORMAT");
 	if (fmt && out_format_parse(fmt) < 0) {
-		rc = cli_usage_error(&ctx, "use table, json, ndjson, csv or tsv",
+		rc = cli_usage_error(&ctx, "use table, json, ndjson, csv, tsv or prometheus",
 		                     "unknown output format \"%s\" (from AIPLAT_FORMAT)", fmt);
 		goto out;
 	}
 	ctx.format = fmt ? (enum out_format)out_format_parse(fmt)
 	                 : (isatty(fileno(stdout)) ? OUT_TABLE : OUT_TSV);
+	if (ctx.format == OUT_PROMETHEUS && !(p.cmd->flags & CMD_PROMETHEUS)) {
+		rc = cli_usage_error(&ctx, "it is for metrics: aiplat usage report --format prometheus",
+		                     "--format prometheus does not apply to this command");
+		goto out;
+	}
 	if (cli_values_get(&p.values, "quiet"))
 		ctx.verbosity = -1;
 	for (int i = 0; i < p.values.count; i++)

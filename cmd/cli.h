@@ -40,6 +40,7 @@ struct cli_option {
 #define CMD_NEED_DB      0x1  /* connect before running the handler */
 #define CMD_PASSTHROUGH  0x2  /* arguments after the command go through untouched */
 #define CMD_HIDDEN       0x4  /* not listed in help, completions or man pages */
+#define CMD_PROMETHEUS   0x8  /* accepts --format prometheus */
 
 struct cli_ctx;
 
@@ -88,7 +89,8 @@ struct cli_values {
 
 /* ---- output ------------------------------------------------------------------ */
 
-enum out_format { OUT_TABLE = 0, OUT_JSON, OUT_NDJSON, OUT_CSV, OUT_TSV };
+/* OUT_PROMETHEUS is the text exposition format, for commands with CMD_PROMETHEUS. */
+enum out_format { OUT_TABLE = 0, OUT_JSON, OUT_NDJSON, OUT_CSV, OUT_TSV, OUT_PROMETHEUS };
 extern const char *const out_format_names[];   /* indexed by enum out_format */
 
 /* ---- the context handed to handlers -------------------------------------- */

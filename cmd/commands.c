@@ -7,7 +7,8 @@
 #include "cli.h"
 #include "commands.h"
 
-static const char *const format_choices[] = { "table", "json", "ndjson", "csv", "tsv", NULL };
+static const char *const format_choices[] = { "table", "json", "ndjson", "csv", "tsv",
+                                              "prometheus", NULL };
 
 const struct cli_option cli_global_options[] = {
 	{ "db", 0, OPT_STRING, "URL",
@@ -15,7 +16,7 @@ const struct cli_option cli_global_options[] = {
 	  "then the running development cluster)", NULL, 0 },
 	{ "format", 0, OPT_ENUM, "FORMAT",
 	  "output format: table, json, ndjson, csv or tsv (default: table on a terminal, tsv otherwise; "
-	  "AIPLAT_FORMAT)", format_choices, 0 },
+	  "AIPLAT_FORMAT); prometheus for usage report", format_choices, 0 },
 	{ "as", 0, OPT_STRING, "EMAIL",
 	  "act as this person, under row-level security (default: AIPLAT_AS)", NULL, 0 },
 	{ "org", 0, OPT_STRING, "SLUG", "work in this organisation (default: AIPLAT_ORG)", NULL, 0 },
@@ -62,6 +63,14 @@ const struct cli_group cli_groups[] = {
 	{ "audit", "read the audit log",
 	  "Every change is audited in the same transaction: actor, the person acted as, "
 	  "organisation, action, resource, old and new values (never secrets)." },
+	{ "quota", "decide, record and reserve token usage under the quotas",
+	  "Every decision is one atomic step in the database: the organisation's row and the "
+	  "person's counter are locked in a fixed order, checked and updated together, so no number "
+	  "of concurrent callers can pass a limit. Periods (day, ISO week, month, in the "
+	  "organisation's time zone) roll over by themselves; reservations expire by themselves." },
+	{ "usage", "record, import, report and show token usage",
+	  "Usage events are append-only and partitioned by month; counters and daily rollups change "
+	  "in the same transaction as the events, and reports read the rollups." },
 	{ NULL, NULL, NULL }
 };
 
@@ -81,6 +90,9 @@ const struct cli_command *const cli_commands[] = {
 	&cmd_model_available, &cmd_model_enable, &cmd_model_disable, &cmd_model_set_limit,
 	&cmd_model_enabled,
 	&cmd_audit_list,
+	&cmd_quota_check, &cmd_quota_consume, &cmd_quota_reserve, &cmd_quota_settle,
+	&cmd_quota_release, &cmd_quota_reset,
+	&cmd_usage_record, &cmd_usage_import, &cmd_usage_report, &cmd_usage_show,
 	&cmd_completion, &cmd_help, &cmd_version, &cmd_gen_docs,
 	NULL
 };

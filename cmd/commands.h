@@ -22,6 +22,10 @@ extern const struct cli_command cmd_model_create, cmd_model_update, cmd_model_de
 	cmd_model_unfeature, cmd_model_available, cmd_model_enable, cmd_model_disable,
 	cmd_model_set_limit, cmd_model_enabled;
 extern const struct cli_command cmd_audit_list;
+extern const struct cli_command cmd_quota_check, cmd_quota_consume, cmd_quota_reserve,
+	cmd_quota_settle, cmd_quota_release, cmd_quota_reset;
+extern const struct cli_command cmd_usage_record, cmd_usage_import, cmd_usage_report,
+	cmd_usage_show;
 extern const struct cli_command cmd_completion, cmd_help, cmd_version, cmd_gen_docs;
 
 #endif

@@ -9,7 +9,8 @@
 #include "json-writer.h"
 #include "output.h"
 
-const char *const out_format_names[] = { "table", "json", "ndjson", "csv", "tsv", NULL };
+const char *const out_format_names[] = { "table", "json", "ndjson", "csv", "tsv", "prometheus",
+                                          NULL };
 
 int out_format_parse(const char *name)
 {

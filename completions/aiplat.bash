@@ -18,7 +18,7 @@ _aiplat() {
       COMPREPLY=()
       return;;
     --format)
-      COMPREPLY=($(compgen -W "table json ndjson csv tsv" -- "$cur"))
+      COMPREPLY=($(compgen -W "table json ndjson csv tsv prometheus" -- "$cur"))
       return;;
     --as)
       COMPREPLY=()
@@ -30,7 +30,7 @@ _aiplat() {
   local globals=" --db --format --as --org --quiet -q --verbose -v --no-color --help -h --version"
   case "$group" in
     "")
-      COMPREPLY=($(compgen -W "dev migrate user tenant role model audit seed completion help version $globals" -- "$cur"))
+      COMPREPLY=($(compgen -W "dev migrate user tenant role model audit quota usage seed completion help version $globals" -- "$cur"))
       return;;
     dev)
       if [[ -z $cmd ]]; then
@@ -512,6 +512,185 @@ _aiplat() {
               return;;
           esac
           COMPREPLY=($(compgen -W " --actor --action --resource --since --until --limit --full $globals" -- "$cur"));;
+      esac
+      return;;
+    quota)
+      if [[ -z $cmd ]]; then
+        COMPREPLY=($(compgen -W "check consume reserve settle release reset" -- "$cur"))
+        return
+      fi
+      case "$cmd" in
+        check)
+          case "$prev" in
+            --user)
+              COMPREPLY=()
+              return;;
+            --model)
+              COMPREPLY=()
+              return;;
+            --tokens)
+              COMPREPLY=()
+              return;;
+          esac
+          COMPREPLY=($(compgen -W " --user --model --tokens $globals" -- "$cur"));;
+        consume)
+          case "$prev" in
+            --user)
+              COMPREPLY=()
+              return;;
+            --model)
+              COMPREPLY=()
+              return;;
+            --tokens)
+              COMPREPLY=()
+              return;;
+            --tokens-in)
+              COMPREPLY=()
+              return;;
+            --tokens-out)
+              COMPREPLY=()
+              return;;
+            --event-id)
+              COMPREPLY=()
+              return;;
+            --latency-ms)
+              COMPREPLY=()
+              return;;
+            --request-id)
+              COMPREPLY=()
+              return;;
+          esac
+          COMPREPLY=($(compgen -W " --user --model --tokens --tokens-in --tokens-out --event-id --latency-ms --request-id $globals" -- "$cur"));;
+        reserve)
+          case "$prev" in
+            --user)
+              COMPREPLY=()
+              return;;
+            --model)
+              COMPREPLY=()
+              return;;
+            --tokens)
+              COMPREPLY=()
+              return;;
+            --ttl)
+              COMPREPLY=()
+              return;;
+            --request-id)
+              COMPREPLY=()
+              return;;
+          esac
+          COMPREPLY=($(compgen -W " --user --model --tokens --ttl --request-id $globals" -- "$cur"));;
+        settle)
+          case "$prev" in
+            --tokens)
+              COMPREPLY=()
+              return;;
+            --tokens-in)
+              COMPREPLY=()
+              return;;
+            --tokens-out)
+              COMPREPLY=()
+              return;;
+            --latency-ms)
+              COMPREPLY=()
+              return;;
+            --request-id)
+              COMPREPLY=()
+              return;;
+          esac
+          COMPREPLY=($(compgen -W " --tokens --tokens-in --tokens-out --latency-ms --request-id $globals" -- "$cur"));;
+        release)
+          case "$prev" in
+          esac
+          COMPREPLY=($(compgen -W " $globals" -- "$cur"));;
+        reset)
+          case "$prev" in
+            --lock-timeout)
+              COMPREPLY=()
+              return;;
+          esac
+          COMPREPLY=($(compgen -W " --dry-run -n --lock-timeout $globals" -- "$cur"));;
+      esac
+      return;;
+    usage)
+      if [[ -z $cmd ]]; then
+        COMPREPLY=($(compgen -W "record import report show" -- "$cur"))
+        return
+      fi
+      case "$cmd" in
+        record)
+          case "$prev" in
+            --user)
+              COMPREPLY=()
+              return;;
+            --model)
+              COMPREPLY=()
+              return;;
+            --tokens-in)
+              COMPREPLY=()
+              return;;
+            --tokens-out)
+              COMPREPLY=()
+              return;;
+            --event-id)
+              COMPREPLY=()
+              return;;
+            --latency-ms)
+              COMPREPLY=()
+              return;;
+            --request-id)
+              COMPREPLY=()
+              return;;
+            --at)
+              COMPREPLY=()
+              return;;
+          esac
+          COMPREPLY=($(compgen -W " --user --model --tokens-in --tokens-out --event-id --latency-ms --request-id --at $globals" -- "$cur"));;
+        import)
+          case "$prev" in
+            --input-format)
+              COMPREPLY=($(compgen -W "csv jsonl" -- "$cur"))
+              return;;
+            --batch-size)
+              COMPREPLY=()
+              return;;
+          esac
+          COMPREPLY=($(compgen -W " --skip-invalid --input-format --batch-size $globals" -- "$cur"));;
+        report)
+          case "$prev" in
+            --user)
+              COMPREPLY=()
+              return;;
+            --model)
+              COMPREPLY=()
+              return;;
+            --since)
+              COMPREPLY=()
+              return;;
+            --until)
+              COMPREPLY=()
+              return;;
+            --period)
+              COMPREPLY=($(compgen -W "day week month" -- "$cur"))
+              return;;
+            --by)
+              COMPREPLY=()
+              return;;
+            --top)
+              COMPREPLY=()
+              return;;
+            --replica)
+              COMPREPLY=()
+              return;;
+          esac
+          COMPREPLY=($(compgen -W " --user --model --since --until --period --by --top --chart --replica $globals" -- "$cur"));;
+        show)
+          case "$prev" in
+            --user)
+              COMPREPLY=()
+              return;;
+          esac
+          COMPREPLY=($(compgen -W " --user $globals" -- "$cur"));;
       esac
       return;;
     seed)

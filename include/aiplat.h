@@ -13,6 +13,8 @@
 #include "aiplat/model.h"
 #include "aiplat/tenant.h"
 #include "aiplat/people.h"
+#include "aiplat/quota.h"
+#include "aiplat/usage.h"
 
 /* "0.1.0" */
 const char *aiplat_version(void);

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "aiplat/db.h"
+#include "aiplat/table.h"
 
 /* Known plan codes (by level) and organisation type codes. */
 typedef struct aiplat_codes {
@@ -37,5 +38,14 @@ void aiplat_join_list(char *buf, size_t size, const char *const *list, size_t n)
 int aiplat_catalog_find_model(aiplat_db *db, const char *ident, long long *id);
 /* The organisation the command works in (--org), or AIPLAT_EUSAGE. */
 int aiplat_catalog_require_org(aiplat_db *db, const char **org_id);
+
+/*
+ * The user view (`model enabled`, `usage show`): the models a person may use
+ * in an organisation with used, reserved and limit for the current period,
+ * reset time, warning level and trial days; bar adds a usage bar column.
+ * Runs in the caller's transaction.
+ */
+int aiplat_person_models(aiplat_db *db, const char *org_id, const char *user_id, bool bar,
+                         aiplat_table **out);
 
 #endif

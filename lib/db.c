@@ -36,11 +36,16 @@ int aiplat_db_connect(aiplat_db **out, const char *conninfo, const char *applica
 {
 	/* Later keywords win over what the URL says; connect_timeout comes first
 	 * so a URL can override our default. */
-	/* Timestamps print as ISO 8601 in UTC unless the URL sets its own options. */
+	/* Timestamps print as ISO 8601 in UTC unless the URL sets its own
+	 * options; PGOPTIONS (which the keyword would hide) is kept. */
+	char options[1024];
+	const char *env = getenv("PGOPTIONS");
+	snprintf(options, sizeof(options), "-c DateStyle=ISO,YMD -c TimeZone=UTC%s%s",
+	         env && *env ? " " : "", env && *env ? env : "");
 	const char *keys[] = { "connect_timeout", "options", "dbname", "application_name",
 	                       "client_encoding", NULL };
-	const char *vals[] = { "10", "-c DateStyle=ISO,YMD -c TimeZone=UTC", conninfo,
-	                       application_name ? application_name : "aiplat", "UTF8", NULL };
+	const char *vals[] = { "10", options, conninfo, application_name ? application_name : "aiplat",
+	                       "UTF8", NULL };
 	aiplat_db *db = calloc(1, sizeof(*db));
 	if (!db)
 		return nomem();

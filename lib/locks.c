@@ -33,7 +33,7 @@ int aiplat_lock_acquire(aiplat_db *db, int key, double timeout_s, const char *wh
 		free(got);
 		if (ok)
 			return 0;
-		if (!waited) {
+		if (!waited && timeout_s > 0) {
 			waited = true;
 			aiplat_log(AIPLAT_LOG_INFO, "waiting for the %s lock held by another run", what);
 			if (on_wait)
@@ -41,8 +41,12 @@ int aiplat_lock_acquire(aiplat_db *db, int key, double timeout_s, const char *wh
 		}
 		double elapsed = now_s() - start;
 		if (elapsed >= timeout_s) {
-			aiplat_error_set(AIPLAT_EBUSY, AIPLAT_ERRCLASS_DB,
-			                 "another %s run holds the lock (waited %.1fs)", what, elapsed);
+			if (timeout_s > 0)
+				aiplat_error_set(AIPLAT_EBUSY, AIPLAT_ERRCLASS_DB,
+				                 "another %s run holds the lock (waited %.1fs)", what, elapsed);
+			else
+				aiplat_error_set(AIPLAT_EBUSY, AIPLAT_ERRCLASS_DB,
+				                 "another %s run holds the lock", what);
 			return aiplat_error_hint("try again later, or raise --lock-timeout");
 		}
 		double left_ms = (timeout_s - elapsed) * 1000.0;

@@ -337,8 +337,17 @@ int aiplat_model_enabled(aiplat_db *db, bool bar, aiplat_table **out)
 	}
 	if ((rc = aiplat_db_begin(db)) != 0)
 		return rc;
+	rc = aiplat_person_models(db, org, who->user_id, bar, out);
+	aiplat_db_rollback(db);   /* read only */
+	return rc;
+}
+
+int aiplat_person_models(aiplat_db *db, const char *org, const char *user, bool bar,
+                         aiplat_table **out)
+{
+	int rc;
 	PGresult *res = NULL;
-	const char *params[2] = { org, who->user_id };
+	const char *params[2] = { org, user };
 	rc = aiplat_db_query(db, &res,
 		"WITH cfg AS ("
 		"  SELECT m.id, m.name, m.role, coalesce(jsonb_array_length(m.tasks), 0) AS tasks, m.is_free,"
@@ -358,26 +367,30 @@ int aiplat_model_enabled(aiplat_db *db, bool bar, aiplat_table **out)
 		"       extract(epoch FROM aiplat.period_end(coalesce(cfg.period, 'monthly'), cfg.time_zone,"
 		"                                            aiplat.clock()) - aiplat.clock())::bigint,"
 		"       cfg.is_trial, cfg.trial_expires_days, extract(epoch FROM cfg.enabled_at)::bigint,"
-		"       extract(epoch FROM aiplat.clock())::bigint"
+		"       extract(epoch FROM aiplat.clock())::bigint,"
+		"       (SELECT coalesce(sum(r.tokens), 0) FROM aiplat.quota_reservations r"
+		"         WHERE r.organization_id = $1::uuid AND r.user_id = $2::uuid AND r.model_id = cfg.id"
+		"           AND r.status = 'active' AND r.expires_at > aiplat.clock())"
 		"  FROM cfg"
 		"  LEFT JOIN aiplat.ai_model_usage u"
 		"         ON u.organization_id = $1::uuid AND u.user_id = $2::uuid AND u.model_id = cfg.id"
-		"        AND u.period_type = cfg.period"
-		"        AND u.period_start = aiplat.period_start(cfg.period, cfg.time_zone, aiplat.clock())"
+		"        AND u.period_type = coalesce(cfg.period, 'monthly')"
+		"        AND u.period_start = aiplat.period_start(coalesce(cfg.period, 'monthly'), cfg.time_zone,"
+		"                                                 aiplat.clock())"
 		" ORDER BY cfg.sort_order, cfg.id", 2, params);
-	aiplat_db_rollback(db);
 	if (rc)
 		return rc;
 
 	static const struct { const char *name; aiplat_coltype type; } cols[] = {
 		{ "id", AIPLAT_COL_INT }, { "model", AIPLAT_COL_TEXT }, { "kind", AIPLAT_COL_TEXT },
 		{ "role", AIPLAT_COL_TEXT }, { "tasks", AIPLAT_COL_INT }, { "period", AIPLAT_COL_TEXT },
-		{ "used", AIPLAT_COL_INT }, { "limit", AIPLAT_COL_INT }, { "percent", AIPLAT_COL_NUMBER },
+		{ "used", AIPLAT_COL_INT }, { "reserved", AIPLAT_COL_INT }, { "limit", AIPLAT_COL_INT },
+		{ "percent", AIPLAT_COL_NUMBER },
 		{ "resets_at", AIPLAT_COL_TIME }, { "resets_in", AIPLAT_COL_TEXT },
 		{ "warning", AIPLAT_COL_TEXT }, { "message", AIPLAT_COL_TEXT },
 		{ "trial_days_left", AIPLAT_COL_INT }, { "usage", AIPLAT_COL_TEXT },
 	};
-	size_t ncols = bar ? 15 : 14;
+	size_t ncols = bar ? 16 : 15;
 	aiplat_table *t;
 	if ((rc = aiplat_table_new(&t, ncols)) != 0) {
 		PQclear(res);
@@ -386,8 +399,8 @@ int aiplat_model_enabled(aiplat_db *db, bool bar, aiplat_table **out)
 	for (size_t c = 0; c < ncols; c++)
 		aiplat_table_set_column(t, c, cols[c].name, cols[c].type);
 	for (int r = 0; r < PQntuples(res) && !rc; r++) {
-		const char *v[14];
-		for (int c = 0; c < 14; c++)
+		const char *v[15];
+		for (int c = 0; c < 15; c++)
 			v[c] = PQgetisnull(res, r, c) ? NULL : PQgetvalue(res, r, c);
 		bool free_model = is_true(v[4]);
 		long long used = atoll(v[7]), limit = (v[6] && !free_model) ? atoll(v[6]) : 0;
@@ -411,8 +424,8 @@ int aiplat_model_enabled(aiplat_db *db, bool bar, aiplat_table **out)
 		if (bar && limit > 0)
 			usage_bar(barbuf, sizeof(barbuf), used, limit);
 		bool limited = limit > 0;
-		const char *cells[15] = {
-			v[0], v[1], "SYSTEM", v[2], v[3], limited ? v[5] : NULL, v[7],
+		const char *cells[16] = {
+			v[0], v[1], "SYSTEM", v[2], v[3], limited ? v[5] : NULL, v[7], v[14],
 			limited ? v[6] : NULL, pct[0] ? pct : NULL, limited ? v[8] : NULL,
 			limited ? resets_in : NULL, warning[0] ? warning : NULL,
 			message[0] ? message : NULL, days[0] ? days : NULL, barbuf

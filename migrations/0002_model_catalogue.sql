@@ -147,7 +147,6 @@ CREATE TABLE aiplat.ai_model_usage (
   period_start     timestamptz NOT NULL,
   period_end       timestamptz NOT NULL,
   tokens_used      bigint NOT NULL DEFAULT 0 CHECK (tokens_used >= 0),
-  tokens_reserved  bigint NOT NULL DEFAULT 0 CHECK (tokens_reserved >= 0),
   requests_count   integer NOT NULL DEFAULT 0 CHECK (requests_count >= 0),
   created_at       timestamptz NOT NULL DEFAULT now(),
   updated_at       timestamptz NOT NULL DEFAULT now(),
@@ -159,57 +158,70 @@ CREATE INDEX ai_model_usage_period_end_idx ON aiplat.ai_model_usage (period_end)
 COMMENT ON TABLE aiplat.ai_model_usage IS
   'quota counters keyed by period start (day, ISO week from Monday, month; in the organisation''s time zone)';
 
--- Raw usage events: append-only, partitioned by month. event_id is unique
--- per organisation across all partitions through usage_event_keys (a
--- partitioned table's own unique index must include the partition key).
+-- Raw usage events: append-only, partitioned by month. An event is
+-- identified by (organization, occurred_at, event_id): importing the same
+-- events twice adds nothing. The key leads with the time so that events,
+-- which arrive in time order, extend the index at its right edge (a key
+-- leading with the random event id costs twice as much to maintain).
+-- Events recorded live with an explicit event id are also remembered for a
+-- while in usage_event_ids, so a retried request is recognised even when
+-- its timestamp differs.
 CREATE TABLE aiplat.usage_events (
   organization_id  uuid NOT NULL,
-  event_id         uuid NOT NULL,
   occurred_at      timestamptz NOT NULL,
+  event_id         uuid NOT NULL,
   user_id          uuid NOT NULL,
   model_id         bigint NOT NULL,
   tokens_in        bigint NOT NULL DEFAULT 0 CHECK (tokens_in >= 0),
   tokens_out       bigint NOT NULL DEFAULT 0 CHECK (tokens_out >= 0),
   latency_ms       integer CHECK (latency_ms >= 0),
   request_id       text,
-  cost_usd         numeric(14,6),
+  cost_micro_usd   bigint NOT NULL DEFAULT 0 CHECK (cost_micro_usd >= 0),
   reservation_id   uuid,
-  source           text NOT NULL DEFAULT 'record' CHECK (source IN ('consume', 'record', 'import', 'ai')),
+  source           text NOT NULL DEFAULT 'record'
+                     CHECK (source IN ('consume', 'record', 'import', 'settle', 'ai')),
   recorded_at      timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (organization_id, event_id, occurred_at)
+  PRIMARY KEY (organization_id, occurred_at, event_id)
 ) PARTITION BY RANGE (occurred_at);
-CREATE INDEX usage_events_org_time_idx ON aiplat.usage_events (organization_id, occurred_at);
 COMMENT ON TABLE aiplat.usage_events IS
-  'append-only usage events, one partition per month; reports read rollups, not these';
+  'append-only usage events, one partition per month; reports read the rollups, not these';
+COMMENT ON COLUMN aiplat.usage_events.cost_micro_usd IS
+  'tokens x the model''s price per 1M tokens at the time, in millionths of a US dollar';
 
-CREATE TABLE aiplat.usage_events_default PARTITION OF aiplat.usage_events DEFAULT;
-COMMENT ON TABLE aiplat.usage_events_default IS 'catches events outside every monthly partition';
-
-CREATE TABLE aiplat.usage_event_keys (
+CREATE TABLE aiplat.usage_event_ids (
   organization_id  uuid NOT NULL REFERENCES aiplat.organizations (id) ON DELETE CASCADE,
   event_id         uuid NOT NULL,
   occurred_at      timestamptz NOT NULL,
+  recorded_at      timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (organization_id, event_id)
 );
-CREATE INDEX usage_event_keys_time_idx ON aiplat.usage_event_keys (occurred_at);
-COMMENT ON TABLE aiplat.usage_event_keys IS 'makes usage event ids unique across partitions (idempotent recording)';
+CREATE INDEX usage_event_ids_recorded_idx ON aiplat.usage_event_ids (recorded_at);
+COMMENT ON TABLE aiplat.usage_event_ids IS
+  'event ids recorded live, kept for a few days so retries are recognised (quota reset prunes)';
 
 -- Creates the monthly partition holding `month` (UTC months) when missing.
-CREATE FUNCTION aiplat.ensure_usage_partition(month date) RETURNS text
+-- Serialised by an advisory lock so concurrent writers do not race.
+CREATE FUNCTION aiplat.ensure_usage_partition(month date) RETURNS boolean
 LANGUAGE plpgsql AS $$
 DECLARE
   lo timestamptz := (date_trunc('month', month)::timestamp AT TIME ZONE 'UTC');
   hi timestamptz := ((date_trunc('month', month) + interval '1 month')::timestamp AT TIME ZONE 'UTC');
   part text := format('usage_events_%s', to_char(date_trunc('month', month), 'YYYY_MM'));
 BEGIN
-  IF to_regclass(format('aiplat.%I', part)) IS NULL THEN
-    EXECUTE format('CREATE TABLE aiplat.%I PARTITION OF aiplat.usage_events FOR VALUES FROM (%L) TO (%L)',
-                   part, lo, hi);
+  IF to_regclass(format('aiplat.%I', part)) IS NOT NULL THEN
+    RETURN false;
   END IF;
-  RETURN part;
+  PERFORM pg_advisory_xact_lock(1634299508, 4);
+  IF to_regclass(format('aiplat.%I', part)) IS NOT NULL THEN
+    RETURN false;
+  END IF;
+  EXECUTE format('CREATE TABLE aiplat.%I PARTITION OF aiplat.usage_events FOR VALUES FROM (%L) TO (%L)',
+                 part, lo, hi);
+  RETURN true;
 END
 $$;
-COMMENT ON FUNCTION aiplat.ensure_usage_partition(date) IS 'creates the usage_events partition for a month if missing';
+COMMENT ON FUNCTION aiplat.ensure_usage_partition(date) IS
+  'creates the usage_events partition for a month if missing; true when it did';
 
 SELECT aiplat.ensure_usage_partition(((now() AT TIME ZONE 'UTC')::date + make_interval(months => m))::date)
   FROM generate_series(-1, 2) AS m;
@@ -286,49 +298,38 @@ CREATE POLICY usage_select ON aiplat.ai_model_usage FOR SELECT TO aiplat_app USI
             AND (SELECT aiplat.has_current_permission('usage', 'read')))
            OR (SELECT aiplat.has_current_permission('usage', 'read_all')))));
 
+-- Events, their ids and reservations are written only by the quota
+-- functions (SECURITY DEFINER); people read their own, or their
+-- organisation's with (usage, read_all).
 ALTER TABLE aiplat.usage_events ENABLE ROW LEVEL SECURITY;
-GRANT SELECT, INSERT ON aiplat.usage_events TO aiplat_app;
+GRANT SELECT ON aiplat.usage_events TO aiplat_app;
 CREATE POLICY events_select ON aiplat.usage_events FOR SELECT TO aiplat_app USING (
   (SELECT aiplat.is_superadmin())
   OR (organization_id = (SELECT aiplat.current_org_id())
       AND ((user_id = (SELECT aiplat.current_user_id())
             AND (SELECT aiplat.has_current_permission('usage', 'read')))
            OR (SELECT aiplat.has_current_permission('usage', 'read_all')))));
-CREATE POLICY events_insert ON aiplat.usage_events FOR INSERT TO aiplat_app WITH CHECK (
-  (SELECT aiplat.is_superadmin())
-  OR (organization_id = (SELECT aiplat.current_org_id())
-      AND user_id = (SELECT aiplat.current_user_id())
-      AND (SELECT aiplat.has_current_permission('usage', 'write'))));
 
-ALTER TABLE aiplat.usage_event_keys ENABLE ROW LEVEL SECURITY;
-GRANT SELECT, INSERT ON aiplat.usage_event_keys TO aiplat_app;
-CREATE POLICY event_keys_select ON aiplat.usage_event_keys FOR SELECT TO aiplat_app USING (
+ALTER TABLE aiplat.usage_event_ids ENABLE ROW LEVEL SECURITY;
+GRANT SELECT ON aiplat.usage_event_ids TO aiplat_app;
+CREATE POLICY event_ids_select ON aiplat.usage_event_ids FOR SELECT TO aiplat_app USING (
   (SELECT aiplat.is_superadmin())
   OR (organization_id = (SELECT aiplat.current_org_id())
-      AND (SELECT aiplat.is_member(aiplat.current_org_id()))));
-CREATE POLICY event_keys_insert ON aiplat.usage_event_keys FOR INSERT TO aiplat_app WITH CHECK (
-  (SELECT aiplat.is_superadmin())
-  OR (organization_id = (SELECT aiplat.current_org_id())
-      AND (SELECT aiplat.has_current_permission('usage', 'write'))));
+      AND (SELECT aiplat.has_current_permission('usage', 'read_all'))));
 
 ALTER TABLE aiplat.quota_reservations ENABLE ROW LEVEL SECURITY;
-GRANT SELECT, INSERT ON aiplat.quota_reservations TO aiplat_app;
+GRANT SELECT ON aiplat.quota_reservations TO aiplat_app;
 CREATE POLICY reservations_select ON aiplat.quota_reservations FOR SELECT TO aiplat_app USING (
   (SELECT aiplat.is_superadmin())
   OR (organization_id = (SELECT aiplat.current_org_id())
       AND ((user_id = (SELECT aiplat.current_user_id())
             AND (SELECT aiplat.has_current_permission('usage', 'read')))
            OR (SELECT aiplat.has_current_permission('usage', 'read_all')))));
-CREATE POLICY reservations_insert ON aiplat.quota_reservations FOR INSERT TO aiplat_app WITH CHECK (
-  (SELECT aiplat.is_superadmin())
-  OR (organization_id = (SELECT aiplat.current_org_id())
-      AND user_id = (SELECT aiplat.current_user_id())
-      AND (SELECT aiplat.has_current_permission('usage', 'write'))));
 
 -- migrate:down
 DROP POLICY models_select ON aiplat.ai_models_system;
 DROP TABLE aiplat.quota_reservations;
-DROP TABLE aiplat.usage_event_keys;
+DROP TABLE aiplat.usage_event_ids;
 DROP TABLE aiplat.usage_events;
 DROP FUNCTION aiplat.ensure_usage_partition(date);
 DROP TABLE aiplat.ai_model_usage;

@@ -404,11 +404,11 @@ static void test_user_view_warnings(void **state)
 	const char *env[] = { "AIPLAT_AS=hugo@harbor-realty.test", "AIPLAT_ORG=harbor-realty", NULL };
 	run_aiplat(&r, NULL, env, "--db", db.url, "--format", "csv", "model", "enabled", NULL);
 	expect_exit(&r, 0, "identity from the environment");
-	assert_non_null(strstr(r.out, ",8000,8000,100"));
+	assert_non_null(strstr(r.out, ",8000,0,8000,100"));
 	run_result_free(&r);
 	run_aiplat(&r, NULL, env, "--db", db.url, "--format", "csv", "--as", "hana@harbor-realty.test",
 	           "model", "enabled", NULL);
-	assert_non_null(strstr(r.out, ",0,8000,0"));
+	assert_non_null(strstr(r.out, ",0,0,8000,0"));
 	run_result_free(&r);
 
 	/* The view is a person's. */

@@ -125,7 +125,7 @@ static void test_format_names_match_format_option(void **state)
 		assert_string_equal(fmt->choices[i], out_format_names[i]);
 		assert_int_equal(out_format_parse(out_format_names[i]), (int)i);
 	}
-	assert_int_equal(i, 5);
+	assert_int_equal(i, 6);
 	assert_null(fmt->choices[i]);
 }
 

@@ -411,11 +411,11 @@ static void test_duration_validation(void **state)
 static void test_enum_validation(void **state)
 {
 	(void)state;
-	EXPECT_FAIL("--format must be one of table, json, ndjson, csv, tsv, not \"xml\"", "",
+	EXPECT_FAIL("--format must be one of table, json, ndjson, csv, tsv, prometheus, not \"xml\"", "",
 	            "--format", "xml", "seed");
-	EXPECT_FAIL("--format must be one of table, json, ndjson, csv, tsv, not \"jsn\"",
+	EXPECT_FAIL("--format must be one of table, json, ndjson, csv, tsv, prometheus, not \"jsn\"",
 	            "did you mean \"json\"?", "seed", "--format", "jsn");
-	EXPECT_FAIL("--format must be one of table, json, ndjson, csv, tsv, not \"JSON\"", "",
+	EXPECT_FAIL("--format must be one of table, json, ndjson, csv, tsv, prometheus, not \"JSON\"", "",
 	            "seed", "--format=JSON");
 	struct cli_parse p;
 	assert_int_equal(PARSE(&p, "seed", "--format", "ndjson"), 0);

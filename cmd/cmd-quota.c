@@ -1,0 +1,199 @@
+/* aiplat quota: decisions, reservations and the housekeeping job. */
+#include <stdlib.h>
+#include <string.h>
+#include "commands.h"
+#include "output.h"
+
+#define END_OPTIONS { NULL, 0, 0, NULL, NULL, NULL, 0 }
+
+static int print_record(struct cli_ctx *ctx, aiplat_table *t)
+{
+	int rc = cli_print_record(ctx, t);
+	aiplat_table_free(t);
+	return rc;
+}
+
+static int fill_request(struct cli_ctx *ctx, aiplat_quota_request *r)
+{
+	r->user = cli_opt(ctx, "user");
+	r->model = cli_opt(ctx, "model");
+	r->tokens = cli_opt_int(ctx, "tokens", 0);
+	r->tokens_in = cli_opt_int(ctx, "tokens-in", -1);
+	r->tokens_out = cli_opt_int(ctx, "tokens-out", -1);
+	r->event_id = cli_opt(ctx, "event-id");
+	r->latency_ms = (int)cli_opt_int(ctx, "latency-ms", -1);
+	r->request_id = cli_opt(ctx, "request-id");
+	r->ttl_s = cli_opt_duration(ctx, "ttl", 0);
+	r->at = cli_opt(ctx, "at");
+	if (!cli_opt(ctx, "tokens") && r->tokens_in >= 0)
+		r->tokens = r->tokens_in + (r->tokens_out > 0 ? r->tokens_out : 0);
+	if (!r->model)
+		return cli_usage_error(ctx, NULL, "--model is required");
+	if (r->tokens <= 0 || (cli_opt(ctx, "tokens-in") && r->tokens_in < 0) ||
+	    (cli_opt(ctx, "tokens-out") && r->tokens_out < 0)) {
+		aiplat_error_set(AIPLAT_EINVALID, AIPLAT_ERRCLASS_INPUT,
+		                 "--tokens must be a positive number of tokens");
+		return cli_fail(ctx);
+	}
+	return 0;
+}
+
+static int admit(struct cli_ctx *ctx, const char *mode)
+{
+	aiplat_quota_request r = AIPLAT_QUOTA_REQUEST_INIT;
+	int rc = fill_request(ctx, &r);
+	if (rc)
+		return rc;
+	aiplat_table *t;
+	bool allowed;
+	if (aiplat_quota_admit(ctx->db, mode, &r, &t, &allowed) != 0) {
+		if (aiplat_error_last()->code == AIPLAT_EUSAGE)
+			return cli_usage_error(ctx, aiplat_error_last()->hint, "%s", aiplat_error_last()->message);
+		return cli_fail(ctx);
+	}
+	rc = print_record(ctx, t);
+	return rc ? rc : allowed ? 0 : AIPLAT_EXIT_NEGATIVE;
+}
+
+static int quota_check(struct cli_ctx *ctx) { return admit(ctx, "check"); }
+static int quota_consume(struct cli_ctx *ctx) { return admit(ctx, "consume"); }
+static int quota_reserve(struct cli_ctx *ctx) { return admit(ctx, "reserve"); }
+
+static int quota_settle(struct cli_ctx *ctx)
+{
+	long long tin = cli_opt_int(ctx, "tokens-in", -1), tout = cli_opt_int(ctx, "tokens-out", 0);
+	if (cli_opt(ctx, "tokens"))
+		tin = cli_opt_int(ctx, "tokens", 0) - (tout > 0 ? tout : 0);
+	if (tin < 0 || tout < 0) {
+		aiplat_error_set(AIPLAT_EINVALID, AIPLAT_ERRCLASS_INPUT,
+		                 "settle needs the tokens used: --tokens N (or --tokens-in/--tokens-out)");
+		return cli_fail(ctx);
+	}
+	aiplat_table *t;
+	if (aiplat_quota_finish(ctx->db, ctx->args[0], true, tin, tout,
+	                        (int)cli_opt_int(ctx, "latency-ms", -1), cli_opt(ctx, "request-id"), &t))
+		return cli_fail(ctx);
+	return print_record(ctx, t);
+}
+
+static int quota_release(struct cli_ctx *ctx)
+{
+	aiplat_table *t;
+	if (aiplat_quota_finish(ctx->db, ctx->args[0], false, -1, -1, -1, NULL, &t) != 0)
+		return cli_fail(ctx);
+	return print_record(ctx, t);
+}
+
+static long count_cell(aiplat_table *t, size_t col)
+{
+	const char *v = aiplat_table_cell(t, 0, col);
+	return v ? atol(v) : 0;
+}
+
+static int quota_reset(struct cli_ctx *ctx)
+{
+	bool dry = cli_flag(ctx, "dry-run");
+	aiplat_table *t;
+	if (aiplat_quota_reset(ctx->db, dry, cli_opt_duration(ctx, "lock-timeout", 0), &t) != 0)
+		return cli_fail(ctx);
+	int rc = 0;
+	if (ctx->format == OUT_JSON || ctx->format == OUT_NDJSON) {
+		/* One line for log collectors. */
+		rc = out_render(ctx->out, t, OUT_NDJSON, false);
+	} else {
+		fprintf(ctx->out,
+		        "quota reset%s: rolled over %ld organization%s, expired %ld reservation%s, pruned %ld "
+		        "counter%s, %ld event id%s and %ld partition%s, created %ld partition%s\n",
+		        dry ? " (dry run)" : "", count_cell(t, 0), count_cell(t, 0) == 1 ? "" : "s",
+		        count_cell(t, 1), count_cell(t, 1) == 1 ? "" : "s", count_cell(t, 2),
+		        count_cell(t, 2) == 1 ? "" : "s", count_cell(t, 3), count_cell(t, 3) == 1 ? "" : "s",
+		        count_cell(t, 4), count_cell(t, 4) == 1 ? "" : "s", count_cell(t, 5),
+		        count_cell(t, 5) == 1 ? "" : "s");
+	}
+	aiplat_table_free(t);
+	return rc;
+}
+
+#define WHO_OPTIONS \
+	{ "user", 0, OPT_STRING, "EMAIL", "whose usage (default: the person acting, --as)", NULL, 0 }, \
+	{ "model", 0, OPT_STRING, "MODEL", "the model, by name or id", NULL, 0 }, \
+	{ "tokens", 0, OPT_INT, "N", "tokens asked for (consume: used)", NULL, 0 }
+#define RECORD_OPTIONS \
+	{ "tokens-in", 0, OPT_INT, "N", "input (prompt) tokens; with --tokens-out they make --tokens", NULL, 0 }, \
+	{ "tokens-out", 0, OPT_INT, "N", "output (completion) tokens", NULL, 0 }, \
+	{ "event-id", 0, OPT_STRING, "UUID", "idempotency key: the same id is recorded once", NULL, 0 }, \
+	{ "latency-ms", 0, OPT_INT, "MS", "how long the call took", NULL, 0 }, \
+	{ "request-id", 0, OPT_STRING, "ID", "the provider's request id", NULL, 0 }
+
+static const struct cli_option check_options[] = { WHO_OPTIONS, END_OPTIONS };
+static const struct cli_option consume_options[] = { WHO_OPTIONS, RECORD_OPTIONS, END_OPTIONS };
+static const struct cli_option reserve_options[] = {
+	WHO_OPTIONS,
+	{ "ttl", 0, OPT_DURATION, "DURATION", "how long the hold lasts if never settled (default 10m)", NULL, 0 },
+	{ "request-id", 0, OPT_STRING, "ID", "a request id to remember with it", NULL, 0 },
+	END_OPTIONS
+};
+static const struct cli_option settle_options[] = {
+	{ "tokens", 0, OPT_INT, "N", "tokens actually used", NULL, 0 },
+	{ "tokens-in", 0, OPT_INT, "N", "input tokens actually used", NULL, 0 },
+	{ "tokens-out", 0, OPT_INT, "N", "output tokens actually used", NULL, 0 },
+	{ "latency-ms", 0, OPT_INT, "MS", "how long the call took", NULL, 0 },
+	{ "request-id", 0, OPT_STRING, "ID", "the provider's request id", NULL, 0 },
+	END_OPTIONS
+};
+static const struct cli_option reset_options[] = {
+	{ "dry-run", 'n', OPT_FLAG, NULL, "count what would change, change nothing", NULL, 0 },
+	{ "lock-timeout", 0, OPT_DURATION, "DURATION",
+	  "wait this long for a running reset (default 0: exit 7 at once)", NULL, 0 },
+	END_OPTIONS
+};
+
+#define DECISION_DOC \
+	" Reasons: ok, model_free; or not_a_member, model_inactive, plan_insufficient, " \
+	"model_not_enabled, trial_expired, org_quota_exceeded, user_limit_exceeded. The record " \
+	"carries the deciding usage, limit and reset time, and the person's and the organisation's " \
+	"figures (--format json for all of them). Exit 0 when allowed, 1 when denied."
+
+const struct cli_command cmd_quota_check = {
+	"quota", "check", NULL, "decide whether a person may use tokens, recording nothing",
+	"Runs the admission rules of the seeds in order (membership, the model's status, plan, "
+	"enablement and trial; free models pass; then the organisation's monthly quota and the "
+	"person's limit for the model's period, counting active reservations) and says why." DECISION_DOC,
+	check_options, 0, 0, CMD_NEED_DB, quota_check, NULL
+};
+const struct cli_command cmd_quota_consume = {
+	"quota", "consume", NULL, "decide and record usage in one atomic step",
+	"Like check, and when allowed records the tokens in the same transaction: the event, the "
+	"person's counter, the organisation's monthly counter and the daily rollup. Locks are taken "
+	"in a fixed order, so concurrent callers can never pass a limit. --event-id makes retries "
+	"safe." DECISION_DOC,
+	consume_options, 0, 0, CMD_NEED_DB, quota_consume, NULL
+};
+const struct cli_command cmd_quota_reserve = {
+	"quota", "reserve", NULL, "hold tokens for a call whose size is known only afterwards",
+	"Decides like check and, when allowed, holds --tokens (the estimate) until the reservation "
+	"is settled, released or expires (--ttl). Held tokens count against every limit; expired "
+	"ones stop counting by themselves." DECISION_DOC,
+	reserve_options, 0, 0, CMD_NEED_DB, quota_reserve, NULL
+};
+const struct cli_command cmd_quota_settle = {
+	"quota", "settle", "RESERVATION", "record a reservation's real usage and free the rest",
+	"Records the tokens actually used (even above the estimate: the call happened) and ends "
+	"the reservation. A reservation is settled or released once.",
+	settle_options, 1, 1, CMD_NEED_DB, quota_settle, NULL
+};
+const struct cli_command cmd_quota_release = {
+	"quota", "release", "RESERVATION", "free a reservation without recording usage",
+	"For calls that failed: the held tokens count no more.",
+	NULL, 1, 1, CMD_NEED_DB, quota_release, NULL
+};
+const struct cli_command cmd_quota_reset = {
+	"quota", "reset", NULL, "housekeeping for cron: roll over, expire, prune, prepare",
+	"Rolls over organisations' monthly counters whose reset date passed, marks expired "
+	"reservations, prunes counters, remembered event ids and event partitions past the "
+	"retention settings, and creates this and next month's event partitions. Enforcement never "
+	"waits for it: counters roll over and reservations expire on their own. Idempotent; a "
+	"second run finds nothing to do. Exits 7 when another run holds the lock. Prints one line "
+	"(a JSON line with --format json).",
+	reset_options, 0, 0, CMD_NEED_DB, quota_reset, NULL
+};

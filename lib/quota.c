@@ -1,0 +1,128 @@
+/* Quota decisions through the database's admission step (see aiplat/quota.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "aiplat/error.h"
+#include "aiplat/quota.h"
+#include "catalog.h"
+#include "locks.h"
+
+/* The decision as a record: names rather than ids where people read them. */
+#define DECISION_COLUMNS \
+	"d.allowed, d.reason, o.slug AS organization, u.email AS user, m.name AS model," \
+	" d.used, d.lim AS limit, d.resets_at, d.user_used, d.user_limit, d.user_period," \
+	" d.user_resets_at, d.org_used, d.org_quota, d.org_resets_at, d.event_id, d.reservation_id," \
+	" round(d.cost_micro_usd / 1e6, 6) AS cost_usd"
+#define DECISION_JOINS \
+	" LEFT JOIN aiplat.organizations o ON o.id = d.organization_id" \
+	" LEFT JOIN aiplat.users u ON u.id = d.user_id" \
+	" LEFT JOIN aiplat.ai_models_system m ON m.id = d.model_id"
+
+/* Runs one statement as the connection's identity: a bare statement for the
+ * platform (one round trip), a transaction for a person. */
+static int query_as(aiplat_db *db, aiplat_table **out, const char *sql, int n,
+                    const char *const *params)
+{
+	if (!aiplat_db_identity(db)->acting)
+		return aiplat_db_query_table(db, out, sql, n, params);
+	int rc = aiplat_db_begin(db);
+	if (rc)
+		return rc;
+	if ((rc = aiplat_db_query_table(db, out, sql, n, params)) != 0) {
+		aiplat_db_rollback(db);
+		return rc;
+	}
+	if ((rc = aiplat_db_commit(db)) != 0) {
+		aiplat_table_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+static const char *num(char *buf, size_t size, long long v)
+{
+	if (v < 0)
+		return NULL;
+	snprintf(buf, size, "%lld", v);
+	return buf;
+}
+
+int aiplat_quota_admit(aiplat_db *db, const char *mode, const aiplat_quota_request *r,
+                       aiplat_table **out, bool *allowed)
+{
+	const aiplat_identity *who = aiplat_db_identity(db);
+	const char *org = r->org ? r->org : (who->org_id[0] ? who->org_id : NULL);
+	const char *user = r->user ? r->user : (who->acting ? who->user_id : NULL);
+	if (!org) {
+		aiplat_error_set(AIPLAT_EUSAGE, AIPLAT_ERRCLASS_INPUT, "which organization?");
+		return aiplat_error_hint("give --org SLUG (or set AIPLAT_ORG)");
+	}
+	if (!user) {
+		aiplat_error_set(AIPLAT_EUSAGE, AIPLAT_ERRCLASS_INPUT, "whose usage?");
+		return aiplat_error_hint("give --user EMAIL, or act as the person with --as");
+	}
+	if (!r->model)
+		return aiplat_error_set(AIPLAT_EUSAGE, AIPLAT_ERRCLASS_INPUT, "which model? give --model");
+	char tokens[32], tin[32], tout[32], lat[32], ttl[48];
+	snprintf(tokens, sizeof(tokens), "%lld", r->tokens);
+	if (r->ttl_s > 0)
+		snprintf(ttl, sizeof(ttl), "%.3f seconds", r->ttl_s);
+	const char *params[12] = {
+		org, user, r->model, tokens, mode, r->event_id, num(tin, sizeof(tin), r->tokens_in),
+		num(tout, sizeof(tout), r->tokens_out), num(lat, sizeof(lat), r->latency_ms), r->request_id,
+		r->ttl_s > 0 ? ttl : NULL, r->at
+	};
+	aiplat_table *t = NULL;
+	int rc = query_as(db, &t,
+		"SELECT " DECISION_COLUMNS
+		"  FROM aiplat.quota_admit($1, $2, $3, $4::bigint, $5, $6::uuid, $7::bigint, $8::bigint,"
+		"                          $9::integer, $10, $11::interval, $12::timestamptz) d"
+		DECISION_JOINS, 12, params);
+	if (rc)
+		return rc;
+	*allowed = aiplat_table_nrows(t) == 1 && !strcmp(aiplat_table_cell(t, 0, 0), "t");
+	*out = t;
+	return 0;
+}
+
+int aiplat_quota_finish(aiplat_db *db, const char *reservation, bool settle, long long tokens_in,
+                        long long tokens_out, int latency_ms, const char *request_id,
+                        aiplat_table **out)
+{
+	char tin[32], tout[32], lat[32];
+	const char *params[6] = { reservation, settle ? "true" : "false",
+	                          num(tin, sizeof(tin), tokens_in), num(tout, sizeof(tout), tokens_out),
+	                          num(lat, sizeof(lat), latency_ms), request_id };
+	return query_as(db, out,
+		"SELECT d.allowed, d.reason, o.slug AS organization, u.email AS user, m.name AS model,"
+		"       d.reservation_id, d.event_id, d.used AS tokens, round(d.cost_micro_usd / 1e6, 6) AS cost_usd"
+		"  FROM aiplat.quota_finish($1::uuid, $2::boolean, $3::bigint, $4::bigint, $5::integer, $6) d"
+		DECISION_JOINS, 6, params);
+}
+
+int aiplat_quota_reset(aiplat_db *db, bool dry_run, double lock_timeout_s, aiplat_table **out)
+{
+	if (aiplat_db_identity(db)->acting)
+		return aiplat_error_set(AIPLAT_EPERM, AIPLAT_ERRCLASS_ACCESS,
+		                        "quota reset is the platform's housekeeping (drop --as)");
+	int rc = aiplat_lock_acquire(db, AIPLAT_LOCK_QUOTA_RESET, lock_timeout_s, "quota reset", NULL,
+	                             NULL);
+	if (rc)
+		return rc;
+	if ((rc = aiplat_db_begin(db)) == 0) {
+		rc = aiplat_db_query_table(db, out,
+			"SELECT rolled_over, reservations_expired, counters_pruned, event_ids_pruned,"
+			"       partitions_dropped, partitions_created, $1::boolean AS dry_run,"
+			"       aiplat.clock() AS at"
+			"  FROM aiplat.quota_housekeeping()", 1,
+			(const char *const[]){ dry_run ? "true" : "false" });
+		if (rc || dry_run)
+			aiplat_db_rollback(db);
+		else if ((rc = aiplat_db_commit(db)) != 0) {
+			aiplat_table_free(*out);
+			*out = NULL;
+		}
+	}
+	aiplat_lock_release(db, AIPLAT_LOCK_QUOTA_RESET);
+	return rc;
+}

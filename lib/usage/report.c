@@ -1,0 +1,266 @@
+/*
+ * `aiplat usage report`: totals over the daily rollups, never the raw
+ * events (DESIGN.md section 5). Reports that neither split nor filter by
+ * person read usage_daily_models (organisation, day, model); the rest read
+ * usage_daily (the same per person). Days are local days in each
+ * organisation's time zone, so windows are whole days: --period is the
+ * current day, ISO week or month of each organisation, --since/--until take
+ * dates or ages in days.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "aiplat/buf.h"
+#include "aiplat/error.h"
+#include "aiplat/usage.h"
+
+enum dim { DIM_ORG, DIM_MODEL, DIM_USER, DIM_DAY, DIM_COUNT };
+static const char *const dim_names[DIM_COUNT] = { "org", "model", "user", "day" };
+/* Grouping column in the rollup, and the column shown for it. */
+static const char *const dim_group[DIM_COUNT] = { "d.organization_id", "d.model_id", "d.user_id",
+                                                  "d.day" };
+static const char *const dim_label[DIM_COUNT] = {
+	"(SELECT o.slug FROM aiplat.organizations o WHERE o.id = a.k%d) AS org",
+	"aiplat.model_name(a.k%d) AS model",
+	"coalesce((SELECT u.email FROM aiplat.users u WHERE u.id = a.k%d), a.k%d::text) AS user",
+	"a.k%d AS day",
+};
+
+static int parse_dims(const char *by, enum dim *dims, int *n)
+{
+	*n = 0;
+	const char *s = by && *by ? by : "model";
+	while (*s) {
+		size_t len = strcspn(s, ",");
+		int found = -1;
+		for (int d = 0; d < DIM_COUNT; d++)
+			if (strlen(dim_names[d]) == len && !strncmp(s, dim_names[d], len))
+				found = d;
+		for (int i = 0; found >= 0 && i < *n; i++)
+			if (dims[i] == (enum dim)found)
+				found = -2;
+		if (found < 0) {
+			aiplat_error_set(AIPLAT_EUSAGE, AIPLAT_ERRCLASS_INPUT, "%s \"%.*s\" in --by",
+			                 found == -2 ? "repeated" : "unknown grouping", (int)len, s);
+			return aiplat_error_hint("group by org, model, user or day, or several: --by day,model");
+		}
+		dims[(*n)++] = (enum dim)found;
+		s += len;
+		if (*s == ',')
+			s++;
+	}
+	return 0;
+}
+
+/*
+ * A window bound: a date (YYYY-MM-DD), "today", "yesterday", or an age in
+ * days or weeks (7d, 2w) counted back from each organisation's today.
+ * Exactly one of date/days_ago comes back set.
+ */
+static int parse_bound(const char *s, const char *what, char date[16], char days_ago[16])
+{
+	date[0] = days_ago[0] = '\0';
+	int y, m, d;
+	char tail;
+	if (sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3 && strlen(s) == 10) {
+		snprintf(date, 16, "%s", s);   /* the server checks the calendar */
+		return 0;
+	}
+	if (!strcmp(s, "today") || !strcmp(s, "yesterday")) {
+		snprintf(days_ago, 16, "%d", s[0] == 't' ? 0 : 1);
+		return 0;
+	}
+	size_t n = strlen(s);
+	if (n >= 2 && n <= 6 && (s[n - 1] == 'd' || s[n - 1] == 'w')) {
+		bool digits = true;
+		for (size_t i = 0; i + 1 < n; i++)
+			digits = digits && isdigit((unsigned char)s[i]);
+		if (digits) {
+			snprintf(days_ago, 16, "%ld", atol(s) * (s[n - 1] == 'w' ? 7 : 1));
+			return 0;
+		}
+	}
+	aiplat_error_set(AIPLAT_EUSAGE, AIPLAT_ERRCLASS_INPUT, "%s \"%s\" is not a day", what, s);
+	return aiplat_error_hint("reports count whole local days: give YYYY-MM-DD, today, yesterday "
+	                         "or an age such as 7d or 2w");
+}
+
+/* An organisation's or person's id, or AIPLAT_EINVALID when unknown. */
+static int lookup(aiplat_db *db, const char *sql, const char *value, const char *what,
+                  char id[40])
+{
+	char *found = NULL;
+	const char *params[1] = { value };
+	int rc = aiplat_db_query_value(db, &found, sql, 1, params);
+	if (rc)
+		return rc;
+	if (!found)
+		return aiplat_error_set(AIPLAT_EINVALID, AIPLAT_ERRCLASS_INPUT, "no %s \"%s\"", what, value);
+	snprintf(id, 40, "%s", found);
+	free(found);
+	return 0;
+}
+
+static bool has_permission(aiplat_db *db, const char *action)
+{
+	const char *params[1] = { action };
+	char *v = NULL;
+	aiplat_db_query_value(db, &v, "SELECT aiplat.has_current_permission('usage', $1)", 1, params);
+	bool yes = v && !strcmp(v, "t");
+	free(v);
+	return yes;
+}
+
+/*
+ * Who may see what: the platform and superadmins everything (one
+ * organisation with --org); in an organisation, usage:read_all its whole
+ * usage, usage:read one's own. Row-level security says the same; checking
+ * first turns "no rows" into a clear refusal.
+ */
+static int scope(aiplat_db *db, const aiplat_report_opts *o, char org[40], char user[40])
+{
+	const aiplat_identity *who = aiplat_db_identity(db);
+	org[0] = user[0] = '\0';
+	const char *org_ref = o->org ? o->org : (who->org_id[0] ? who->org_id : NULL);
+	int rc;
+	if (org_ref && (rc = lookup(db, "SELECT id FROM aiplat.organizations WHERE slug = $1 OR id::text = $1",
+	                            org_ref, "organization", org)) != 0)
+		return rc;
+	if (o->user && (rc = lookup(db, "SELECT aiplat.find_user_id($1)", o->user, "user", user)) != 0)
+		return rc;
+	if (!who->acting || who->is_superadmin)
+		return 0;
+	if (!org[0]) {
+		aiplat_error_set(AIPLAT_EUSAGE, AIPLAT_ERRCLASS_INPUT, "which organization's usage?");
+		return aiplat_error_hint("give --org SLUG (or set AIPLAT_ORG)");
+	}
+	if (strcmp(org, who->org_id) != 0)
+		return aiplat_error_set(AIPLAT_EPERM, AIPLAT_ERRCLASS_ACCESS,
+		                        "%s may see usage of %s only", who->email, who->org_slug);
+	if (has_permission(db, "read_all"))
+		return 0;
+	if (!has_permission(db, "read"))
+		return aiplat_error_set(AIPLAT_EPERM, AIPLAT_ERRCLASS_ACCESS,
+		                        "%s may not see usage in %s: that needs the usage:read permission",
+		                        who->email, who->org_slug);
+	if (user[0] && strcmp(user, who->user_id) != 0) {
+		aiplat_error_set(AIPLAT_EPERM, AIPLAT_ERRCLASS_ACCESS,
+		                 "%s may see only their own usage in %s", who->email, who->org_slug);
+		return aiplat_error_hint("seeing everyone's needs the usage:read_all permission");
+	}
+	snprintf(user, 40, "%s", who->user_id);   /* one's own, implicitly */
+	return 0;
+}
+
+static int build_sql(aiplat_buf *sql, const aiplat_report_opts *o, const enum dim *dims, int n,
+                     bool per_person)
+{
+	int rc = aiplat_buf_puts(sql, "WITH a AS (SELECT ");
+	for (int i = 0; i < n; i++)
+		rc |= aiplat_buf_printf(sql, "%s AS k%d, ", dim_group[dims[i]], i);
+	rc |= aiplat_buf_printf(sql,
+		"sum(d.tokens_in) AS tin, sum(d.tokens_out) AS tout, sum(d.requests) AS req,"
+		" sum(d.cost_micro_usd) AS cost"
+		" FROM aiplat.%s d JOIN aiplat.organizations o ON o.id = d.organization_id"
+		" WHERE ($1::uuid IS NULL OR d.organization_id = $1::uuid)"
+		"   AND ($3::bigint IS NULL OR d.model_id = $3::bigint)",
+		per_person ? "usage_daily" : "usage_daily_models");
+	if (per_person)
+		rc |= aiplat_buf_puts(sql, " AND ($2::uuid IS NULL OR d.user_id = $2::uuid)");
+	else
+		rc |= aiplat_buf_puts(sql, " AND $2::uuid IS NULL");
+	/* Windows in each organisation's local days. $4: day|week|month;
+	 * $5/$6: since as a date / days ago; $7/$8: until likewise. */
+	const char *today = "(aiplat.clock() AT TIME ZONE o.time_zone)";
+	rc |= aiplat_buf_printf(sql,
+		" AND ($4::text IS NULL OR (d.day >= date_trunc($4, %s)::date"
+		"      AND d.day < (date_trunc($4, %s) + ('1 ' || $4)::interval)::date))"
+		" AND ($5::date IS NULL OR d.day >= $5::date)"
+		" AND ($6::int IS NULL OR d.day >= %s::date - $6::int)"
+		" AND ($7::date IS NULL OR d.day < $7::date)"
+		" AND ($8::int IS NULL OR d.day < %s::date - $8::int)",
+		today, today, today, today);
+	rc |= aiplat_buf_puts(sql, " GROUP BY ");
+	for (int i = 0; i < n; i++)
+		rc |= aiplat_buf_printf(sql, "%s%d", i ? ", " : "", i + 1);
+	rc |= aiplat_buf_puts(sql, ") SELECT ");
+	for (int i = 0; i < n; i++) {
+		rc |= aiplat_buf_printf(sql, dim_label[dims[i]], i, i);
+		rc |= aiplat_buf_puts(sql, ", ");
+	}
+	rc |= aiplat_buf_puts(sql,
+		"a.tin AS tokens_in, a.tout AS tokens_out, a.tin + a.tout AS tokens, a.req AS requests,"
+		" round(a.cost / 1e6, 6) AS cost_usd FROM a ORDER BY ");
+	if (o->top > 0)
+		rc |= aiplat_buf_puts(sql, "a.tin + a.tout DESC, ");
+	for (int i = 0; i < n; i++)
+		rc |= aiplat_buf_printf(sql, "%d%s", i + 1, i + 1 < n ? ", " : "");
+	rc |= aiplat_buf_puts(sql, " LIMIT nullif($9::bigint, 0)");   /* NULL: all */
+	return !rc ? 0 : aiplat_error_set(AIPLAT_EINTERNAL, AIPLAT_ERRCLASS_NOMEMORY, "out of memory");
+}
+
+int aiplat_usage_report(aiplat_db *db, const aiplat_report_opts *o, aiplat_table **out)
+{
+	enum dim dims[DIM_COUNT];
+	int ndims, rc;
+	if ((rc = parse_dims(o->by, dims, &ndims)) != 0)
+		return rc;
+	if (o->period && (o->since || o->until)) {
+		aiplat_error_set(AIPLAT_EUSAGE, AIPLAT_ERRCLASS_INPUT, "--period and --since/--until both given");
+		return aiplat_error_hint("--period is the current day, week or month; pick one way");
+	}
+	const char *period = NULL;
+	if (o->period) {
+		static const char *const periods[][2] = { { "day", "day" }, { "daily", "day" },
+		                                          { "week", "week" }, { "weekly", "week" },
+		                                          { "month", "month" }, { "monthly", "month" } };
+		for (size_t i = 0; i < sizeof(periods) / sizeof(periods[0]); i++)
+			if (!strcmp(o->period, periods[i][0]))
+				period = periods[i][1];
+		if (!period)
+			return aiplat_error_set(AIPLAT_EUSAGE, AIPLAT_ERRCLASS_INPUT,
+			                        "unknown period \"%s\" (day, week or month)", o->period);
+	}
+	char since[16] = "", since_ago[16] = "", until[16] = "", until_ago[16] = "";
+	if (o->since && (rc = parse_bound(o->since, "--since", since, since_ago)) != 0)
+		return rc;
+	if (o->until && (rc = parse_bound(o->until, "--until", until, until_ago)) != 0)
+		return rc;
+	if (o->top < 0)
+		return aiplat_error_set(AIPLAT_EUSAGE, AIPLAT_ERRCLASS_INPUT, "--top must be positive");
+
+	if ((rc = aiplat_db_begin(db)) != 0)
+		return rc;
+	char org[40], user[40], model[32] = "";
+	rc = scope(db, o, org, user);
+	if (!rc && o->model) {
+		char *id = NULL;
+		const char *params[1] = { o->model };
+		rc = aiplat_db_query_value(db, &id, "SELECT aiplat.find_model_id($1)", 1, params);
+		if (!rc && !id)
+			rc = aiplat_error_set(AIPLAT_EINVALID, AIPLAT_ERRCLASS_INPUT, "no model \"%s\"", o->model);
+		if (id)
+			snprintf(model, sizeof(model), "%s", id);
+		free(id);
+	}
+	bool per_person = user[0] != '\0';
+	for (int i = 0; i < ndims; i++)
+		per_person = per_person || dims[i] == DIM_USER;
+	aiplat_buf sql = AIPLAT_BUF_INIT;
+	if (!rc)
+		rc = build_sql(&sql, o, dims, ndims, per_person);
+	if (!rc) {
+		char top[32];
+		snprintf(top, sizeof(top), "%ld", o->top);
+#define OR_NULL(s) ((s)[0] ? (s) : NULL)
+		const char *params[9] = { OR_NULL(org), OR_NULL(user), OR_NULL(model), period,
+		                          OR_NULL(since), OR_NULL(since_ago), OR_NULL(until),
+		                          OR_NULL(until_ago), top };
+#undef OR_NULL
+		rc = aiplat_db_query_table(db, out, sql.ptr, 9, params);
+	}
+	aiplat_buf_dispose(&sql);
+	aiplat_db_rollback(db);   /* read only */
+	return rc;
+}
