@@ -19,6 +19,25 @@ static void human(char *buf, size_t size, double v)
 		snprintf(buf, size, "%.*f%s", v < 9.995 ? 2 : v < 99.95 ? 1 : 0, v, units[u]);
 }
 
+/* Control characters would break the one-line-per-bar layout: shown
+ * escaped, as the table renderer shows them. */
+static void put_escaped(aiplat_buf *b, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '\n')
+			aiplat_buf_puts(b, "\\n");
+		else if (c == '\r')
+			aiplat_buf_puts(b, "\\r");
+		else if (c == '\t')
+			aiplat_buf_puts(b, "\\t");
+		else if (c < 0x20 || c == 0x7f)
+			aiplat_buf_printf(b, "\\x%02x", c);
+		else
+			aiplat_buf_putc(b, (char)c);
+	}
+}
+
 /* Copies s into buf, cut to at most `cells` terminal cells (with an ellipsis). */
 static void fit(char *buf, size_t size, const char *s, size_t cells, bool utf8)
 {
@@ -64,7 +83,8 @@ int out_render_chart(FILE *f, const aiplat_table *t, const size_t *label_cols, s
 		aiplat_buf b = AIPLAT_BUF_INIT;
 		for (size_t i = 0; i < nlabels; i++) {
 			const char *cell = aiplat_table_cell(t, r, label_cols[i]);
-			aiplat_buf_printf(&b, "%s%s", i ? " / " : "", cell ? cell : "(none)");
+			aiplat_buf_puts(&b, i ? " / " : "");
+			put_escaped(&b, cell ? cell : "(none)");
 		}
 		labels[r] = aiplat_buf_detach(&b);
 		const char *v = aiplat_table_cell(t, r, value_col);

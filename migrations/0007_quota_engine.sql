@@ -92,6 +92,22 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, aiplat AS $$
 $$;
 GRANT EXECUTE ON FUNCTION aiplat.model_name(bigint) TO aiplat_app;
 
+-- A member of an organisation by email or id, for those who may read its
+-- members or its usage (people without members:manage cannot look others
+-- up through aiplat.find_user_id).
+CREATE FUNCTION aiplat.member_user_id(org uuid, ident text) RETURNS uuid
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, aiplat AS $$
+  SELECT u.id FROM aiplat.users u
+    JOIN aiplat.organization_members m ON m.user_id = u.id AND m.organization_id = org
+   WHERE (lower(u.email) = lower(ident) OR u.id::text = ident)
+     AND (aiplat.current_user_id() IS NULL OR aiplat.is_superadmin()
+          OR u.id = aiplat.current_user_id()
+          OR aiplat.has_permission(org, 'members', 'read')
+          OR aiplat.has_permission(org, 'usage', 'read_all'))
+$$;
+REVOKE ALL ON FUNCTION aiplat.member_user_id(uuid, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aiplat.member_user_id(uuid, text) TO aiplat_app;
+
 -- ---------------------------------------------------------------------------
 -- Decisions
 -- ---------------------------------------------------------------------------
@@ -415,12 +431,24 @@ BEGIN
   END IF;
   d.cost_micro_usd := aiplat.record_usage(o, m, refs.user_id, at, d.event_id, tin, tout,
                                           p_latency_ms, p_request_id, p_mode, NULL);
-  /* Report the usage as it now stands. */
-  d.user_used := d.user_used + p_tokens;
-  IF NOT m.is_free THEN
+  /* Report the usage as it now stands: the period the event fell in (a
+   * recorded event may belong to an earlier one), and the organisation's
+   * month when it counted there. */
+  IF aiplat.period_start(period, o.time_zone, at) = ps THEN
+    d.user_used := d.user_used + p_tokens;
+  ELSE
+    SELECT tokens_used INTO used FROM aiplat.ai_model_usage
+     WHERE organization_id = o.id AND user_id = refs.user_id AND model_id = m.id
+       AND period_type = period AND period_start = aiplat.period_start(period, o.time_zone, at);
+    d.user_used := used;
+    d.user_resets_at := aiplat.period_end(period, o.time_zone, at);
+  END IF;
+  IF NOT m.is_free AND at >= aiplat.period_start('monthly', o.time_zone, o.token_reset_date - interval '1 second')
+     AND at < o.token_reset_date THEN
     d.org_used := d.org_used + p_tokens;
   END IF;
-  d.used := d.used + p_tokens;
+  d.used := d.user_used;
+  d.resets_at := d.user_resets_at;
   RETURN d;
 END
 $$;
@@ -629,6 +657,7 @@ DROP FUNCTION aiplat.quota_authorize(uuid, uuid, boolean);
 DROP FUNCTION aiplat.quota_refs(text, text, text);
 DROP TYPE aiplat.quota_decision;
 DROP FUNCTION aiplat.model_name(bigint);
+DROP FUNCTION aiplat.member_user_id(uuid, text);
 DROP TABLE aiplat.usage_daily_models;
 DROP TABLE aiplat.usage_daily;
 DROP TRIGGER organizations_reset_date ON aiplat.organizations;

@@ -627,13 +627,19 @@ static int flush_batch(importer *im)
 	if (im->failed)
 		return 0;   /* nothing will be written; keep reading for more errors */
 
-	/* Repeats within the batch: sort by key, keep the first line. */
+	/* Repeats within the batch: sort by key, keep the first line of each
+	 * key (comparing with the last kept event, however many repeats follow). */
 	qsort(im->batch, im->nbatch, sizeof(event), by_key);
-	for (size_t i = 1; i < im->nbatch; i++) {
-		event *a = &im->batch[i - 1], *b = &im->batch[i];
-		if (!b->skip && !a->skip && a->org == b->org && a->at == b->at && !memcmp(a->id, b->id, 16)) {
+	const event *kept = NULL;
+	for (size_t i = 0; i < im->nbatch; i++) {
+		event *b = &im->batch[i];
+		if (b->skip)
+			continue;
+		if (kept && kept->org == b->org && kept->at == b->at && !memcmp(kept->id, b->id, 16)) {
 			b->skip = true;
 			im->res->duplicates++;
+		} else {
+			kept = b;
 		}
 	}
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "aiplat/buf.h"
 #include "aiplat/error.h"
 #include "aiplat/usage.h"
@@ -127,10 +128,12 @@ static int scope(aiplat_db *db, const aiplat_report_opts *o, char org[40], char 
 	if (org_ref && (rc = lookup(db, "SELECT id FROM aiplat.organizations WHERE slug = $1 OR id::text = $1",
 	                            org_ref, "organization", org)) != 0)
 		return rc;
-	if (o->user && (rc = lookup(db, "SELECT aiplat.find_user_id($1)", o->user, "user", user)) != 0)
-		return rc;
-	if (!who->acting || who->is_superadmin)
+	if (!who->acting || who->is_superadmin) {
+		if (o->user && (rc = lookup(db, "SELECT id FROM aiplat.users WHERE lower(email) = lower($1)"
+		                                "   OR id::text = $1", o->user, "user", user)) != 0)
+			return rc;
 		return 0;
+	}
 	if (!org[0]) {
 		aiplat_error_set(AIPLAT_EUSAGE, AIPLAT_ERRCLASS_INPUT, "which organization's usage?");
 		return aiplat_error_hint("give --org SLUG (or set AIPLAT_ORG)");
@@ -138,13 +141,29 @@ static int scope(aiplat_db *db, const aiplat_report_opts *o, char org[40], char 
 	if (strcmp(org, who->org_id) != 0)
 		return aiplat_error_set(AIPLAT_EPERM, AIPLAT_ERRCLASS_ACCESS,
 		                        "%s may see usage of %s only", who->email, who->org_slug);
-	if (has_permission(db, "read_all"))
+	if (has_permission(db, "read_all")) {
+		/* Anyone in the organisation: found through membership, which
+		 * usage:read_all may see without members:manage. */
+		if (o->user) {
+			const char *params[2] = { o->user, org };
+			char *found = NULL;
+			rc = aiplat_db_query_value(db, &found,
+				"SELECT aiplat.member_user_id($2::uuid, $1)", 2, params);
+			if (rc)
+				return rc;
+			if (!found)
+				return aiplat_error_set(AIPLAT_EINVALID, AIPLAT_ERRCLASS_INPUT,
+				                        "no member \"%s\" in %s", o->user, who->org_slug);
+			snprintf(user, 40, "%s", found);
+			free(found);
+		}
 		return 0;
+	}
 	if (!has_permission(db, "read"))
 		return aiplat_error_set(AIPLAT_EPERM, AIPLAT_ERRCLASS_ACCESS,
 		                        "%s may not see usage in %s: that needs the usage:read permission",
 		                        who->email, who->org_slug);
-	if (user[0] && strcmp(user, who->user_id) != 0) {
+	if (o->user && strcasecmp(o->user, who->email) != 0 && strcmp(o->user, who->user_id) != 0) {
 		aiplat_error_set(AIPLAT_EPERM, AIPLAT_ERRCLASS_ACCESS,
 		                 "%s may see only their own usage in %s", who->email, who->org_slug);
 		return aiplat_error_hint("seeing everyone's needs the usage:read_all permission");

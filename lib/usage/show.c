@@ -27,10 +27,8 @@ int aiplat_usage_show(aiplat_db *db, const char *user, bool bar, aiplat_table **
 	if (user) {
 		const char *params[2] = { user, org };
 		/* Members only: a person outside the organisation has no usage in it. */
-		rc = aiplat_db_query_value(db, &user_id,
-			"SELECT u.id FROM aiplat.users u"
-			"  JOIN aiplat.organization_members m ON m.user_id = u.id AND m.organization_id = $2::uuid"
-			" WHERE lower(u.email) = lower($1) OR u.id::text = $1", 2, params);
+		rc = aiplat_db_query_value(db, &user_id, "SELECT aiplat.member_user_id($2::uuid, $1)", 2,
+		                           params);
 		if (!rc && !user_id && who->acting && !who->is_superadmin && strcasecmp(user, who->email))
 			rc = aiplat_require_permission(db, "usage", "read_all", "see other people's usage");
 		if (!rc && !user_id)
