@@ -126,7 +126,7 @@ static int flags_to_document(struct cli_ctx *ctx, json_t *doc)
 	if (cli_opt(ctx, "tasks") && parse_json_arg(ctx, "tasks", cli_opt(ctx, "tasks"), &tasks))
 		return AIPLAT_EXIT_INVALID;
 	if (cli_opt(ctx, "tasks-file")) {
-		char *body;
+		char *body = NULL;
 		int rc = read_text(ctx, cli_opt(ctx, "tasks-file"), &body);
 		if (rc)
 			return rc;
@@ -143,7 +143,7 @@ static int flags_to_document(struct cli_ctx *ctx, json_t *doc)
 	if (key)
 		json_object_set_new(doc, "api_key", !strcmp(key, "none") ? json_null() : json_string(key));
 	if (cli_opt(ctx, "api-key-file")) {
-		char *secret;
+		char *secret = NULL;
 		int rc = read_text(ctx, cli_opt(ctx, "api-key-file"), &secret);
 		if (rc)
 			return rc;

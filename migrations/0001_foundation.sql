@@ -134,7 +134,9 @@ CREATE TABLE aiplat.organizations (
 CREATE INDEX organizations_type_idx ON aiplat.organizations (type);
 CREATE INDEX organizations_plan_idx ON aiplat.organizations (pricing_plan);
 CREATE INDEX organizations_reset_idx ON aiplat.organizations (token_reset_date);
-CREATE TRIGGER organizations_touch BEFORE UPDATE ON aiplat.organizations
+-- Not on the usage counter and reset date, which every consume moves.
+CREATE TRIGGER organizations_touch
+  BEFORE UPDATE OF slug, name, type, pricing_plan, token_quota_monthly, time_zone ON aiplat.organizations
   FOR EACH ROW EXECUTE FUNCTION aiplat.touch_updated_at();
 COMMENT ON TABLE aiplat.organizations IS 'tenants (seed 001 organisations, seed 003 tenants)';
 COMMENT ON COLUMN aiplat.organizations.token_quota_monthly IS 'monthly token quota; NULL = the plan''s default';
@@ -202,14 +204,18 @@ CREATE TRIGGER organization_members_role_check BEFORE INSERT OR UPDATE OF role_i
 -- otherwise (the platform's own connection) the transaction-local setting
 -- aiplat.user_id says who.
 CREATE FUNCTION aiplat.current_user_id() RETURNS uuid
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, aiplat AS $$
-  SELECT CASE
-           WHEN m.id IS NULL THEN aiplat.setting_uuid('aiplat.user_id')
-           WHEN m.is_superadmin THEN coalesce(aiplat.setting_uuid('aiplat.user_id'), m.id)
-           ELSE m.id
-         END
-    FROM (SELECT 1) AS one
-    LEFT JOIN aiplat.users m ON m.login_role = session_user::text
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, aiplat AS $$
+BEGIN
+  -- PL/pgSQL rather than SQL: its plans are cached for the session.
+  RETURN (
+    SELECT CASE
+             WHEN m.id IS NULL THEN aiplat.setting_uuid('aiplat.user_id')
+             WHEN m.is_superadmin THEN coalesce(aiplat.setting_uuid('aiplat.user_id'), m.id)
+             ELSE m.id
+           END
+      FROM (SELECT 1) AS one
+      LEFT JOIN aiplat.users m ON m.login_role = session_user::text);
+END
 $$;
 COMMENT ON FUNCTION aiplat.current_user_id() IS 'the person this transaction acts for, or NULL';
 
@@ -220,9 +226,13 @@ $$;
 COMMENT ON FUNCTION aiplat.current_org_id() IS 'the organisation this transaction works in, or NULL';
 
 CREATE FUNCTION aiplat.is_superadmin() RETURNS boolean
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, aiplat AS $$
-  SELECT coalesce((SELECT u.is_superadmin FROM aiplat.users u
-                    WHERE u.id = aiplat.current_user_id()), false)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, aiplat AS $$
+BEGIN
+  -- PL/pgSQL rather than SQL: its plans are cached for the session.
+  RETURN (
+    SELECT coalesce((SELECT u.is_superadmin FROM aiplat.users u
+                      WHERE u.id = aiplat.current_user_id()), false));
+END
 $$;
 
 CREATE FUNCTION aiplat.is_member(org uuid) RETURNS boolean
@@ -234,15 +244,19 @@ $$;
 -- The permission check every policy uses: may the current person do
 -- `action` on `resource` in organisation `org`? Superadmins may do anything.
 CREATE FUNCTION aiplat.has_permission(org uuid, p_resource text, p_action text) RETURNS boolean
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, aiplat AS $$
-  SELECT aiplat.is_superadmin() OR EXISTS (
-    SELECT 1
-      FROM aiplat.organization_members m
-      JOIN aiplat.role_permissions rp ON rp.role_id = m.role_id
-     WHERE m.organization_id = org
-       AND m.user_id = aiplat.current_user_id()
-       AND rp.resource = p_resource
-       AND rp.action = p_action)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, aiplat AS $$
+BEGIN
+  -- PL/pgSQL rather than SQL: its plans are cached for the session.
+  RETURN (
+    SELECT aiplat.is_superadmin() OR EXISTS (
+      SELECT 1
+        FROM aiplat.organization_members m
+        JOIN aiplat.role_permissions rp ON rp.role_id = m.role_id
+       WHERE m.organization_id = org
+         AND m.user_id = aiplat.current_user_id()
+         AND rp.resource = p_resource
+         AND rp.action = p_action));
+END
 $$;
 COMMENT ON FUNCTION aiplat.has_permission(uuid, text, text) IS
   'true when the current person may do action on resource in org (seed 003 can())';

@@ -55,10 +55,14 @@ COMMENT ON FUNCTION aiplat.period_start(text, text, timestamptz) IS
 
 -- The organisation's monthly quota: its own, else its plan's (NULL: unlimited).
 CREATE FUNCTION aiplat.effective_quota(org uuid) RETURNS bigint
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, aiplat AS $$
-  SELECT coalesce(o.token_quota_monthly, p.monthly_token_quota)
-    FROM aiplat.organizations o JOIN aiplat.plans p ON p.code = o.pricing_plan
-   WHERE o.id = org
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, aiplat AS $$
+BEGIN
+  -- PL/pgSQL rather than SQL: its plans are cached for the session.
+  RETURN (
+    SELECT coalesce(o.token_quota_monthly, p.monthly_token_quota)
+      FROM aiplat.organizations o JOIN aiplat.plans p ON p.code = o.pricing_plan
+     WHERE o.id = org);
+END
 $$;
 GRANT EXECUTE ON FUNCTION aiplat.effective_quota(uuid) TO aiplat_app;
 
@@ -68,17 +72,21 @@ GRANT EXECUTE ON FUNCTION aiplat.effective_quota(uuid) TO aiplat_app;
 -- ---------------------------------------------------------------------------
 
 CREATE FUNCTION aiplat.model_availability(model_id bigint, org uuid) RETURNS text
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, aiplat AS $$
-  SELECT CASE
-           WHEN NOT m.is_active THEN 'model_inactive'
-           WHEN cardinality(m.organization_types) > 0 AND NOT o.type = ANY (m.organization_types)
-             THEN 'type_not_targeted'
-           WHEN mp.level > op.level THEN 'plan_insufficient'
-           ELSE 'available'
-         END
-    FROM aiplat.ai_models_system m, aiplat.organizations o,
-         aiplat.plans mp, aiplat.plans op
-   WHERE m.id = model_id AND o.id = org AND mp.code = m.required_plan AND op.code = o.pricing_plan
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, aiplat AS $$
+BEGIN
+  -- PL/pgSQL rather than SQL: its plans are cached for the session.
+  RETURN (
+    SELECT CASE
+             WHEN NOT m.is_active THEN 'model_inactive'
+             WHEN cardinality(m.organization_types) > 0 AND NOT o.type = ANY (m.organization_types)
+               THEN 'type_not_targeted'
+             WHEN mp.level > op.level THEN 'plan_insufficient'
+             ELSE 'available'
+           END
+      FROM aiplat.ai_models_system m, aiplat.organizations o,
+           aiplat.plans mp, aiplat.plans op
+     WHERE m.id = model_id AND o.id = org AND mp.code = m.required_plan AND op.code = o.pricing_plan);
+END
 $$;
 COMMENT ON FUNCTION aiplat.model_availability(bigint, uuid) IS
   'available, or why not: model_inactive, type_not_targeted, plan_insufficient';
@@ -187,7 +195,13 @@ COMMENT ON FUNCTION aiplat.audit_row_change() IS
 
 CREATE TRIGGER audit_users AFTER INSERT OR UPDATE OR DELETE ON aiplat.users
   FOR EACH ROW EXECUTE FUNCTION aiplat.audit_row_change('id');
-CREATE TRIGGER audit_organizations AFTER INSERT OR UPDATE OR DELETE ON aiplat.organizations
+-- Organisations are audited for what people change, not for the usage
+-- counter and reset date that every consume moves (the usage events are
+-- that record).
+CREATE TRIGGER audit_organizations
+  AFTER INSERT OR DELETE
+     OR UPDATE OF id, slug, name, type, pricing_plan, token_quota_monthly, time_zone
+  ON aiplat.organizations
   FOR EACH ROW EXECUTE FUNCTION aiplat.audit_row_change('id');
 CREATE TRIGGER audit_organization_members AFTER INSERT OR UPDATE OR DELETE ON aiplat.organization_members
   FOR EACH ROW EXECUTE FUNCTION aiplat.audit_row_change('organization_id,user_id');
@@ -228,7 +242,8 @@ BEGIN
   RETURN NEW;
 END
 $$;
-CREATE TRIGGER organizations_guard BEFORE UPDATE ON aiplat.organizations
+CREATE TRIGGER organizations_guard
+  BEFORE UPDATE OF type, pricing_plan, token_quota_monthly ON aiplat.organizations
   FOR EACH ROW EXECUTE FUNCTION aiplat.check_org_update();
 
 -- Users: superadmins create people and grant or revoke superadmin.

@@ -36,8 +36,12 @@ UPDATE aiplat.organizations SET token_reset_date = aiplat.period_end('monthly', 
 -- Daily rollups: what reports read (never a scan of raw events)
 -- ---------------------------------------------------------------------------
 
+-- The rollups are derived data, written only by the quota functions (which
+-- resolve the organisation first); they carry no foreign key, which would
+-- cost a lookup per row on every bulk import. Deleting an organisation
+-- deletes its rollups through a trigger instead (below).
 CREATE TABLE aiplat.usage_daily (
-  organization_id  uuid NOT NULL REFERENCES aiplat.organizations (id) ON DELETE CASCADE,
+  organization_id  uuid NOT NULL,
   day              date NOT NULL,
   model_id         bigint NOT NULL,
   user_id          uuid NOT NULL,
@@ -47,7 +51,6 @@ CREATE TABLE aiplat.usage_daily (
   cost_micro_usd   bigint NOT NULL DEFAULT 0,
   PRIMARY KEY (organization_id, day, model_id, user_id)
 );
-CREATE INDEX usage_daily_day_idx ON aiplat.usage_daily (day);
 COMMENT ON TABLE aiplat.usage_daily IS
   'usage per organisation, local day (in its time zone), model and person; kept with the events';
 
@@ -55,7 +58,7 @@ COMMENT ON TABLE aiplat.usage_daily IS
 -- or filter by person read (a handful of rows per organisation and day,
 -- however many people there are).
 CREATE TABLE aiplat.usage_daily_models (
-  organization_id  uuid NOT NULL REFERENCES aiplat.organizations (id) ON DELETE CASCADE,
+  organization_id  uuid NOT NULL,
   day              date NOT NULL,
   model_id         bigint NOT NULL,
   tokens_in        bigint NOT NULL DEFAULT 0,
@@ -64,9 +67,20 @@ CREATE TABLE aiplat.usage_daily_models (
   cost_micro_usd   bigint NOT NULL DEFAULT 0,
   PRIMARY KEY (organization_id, day, model_id)
 );
-CREATE INDEX usage_daily_models_day_idx ON aiplat.usage_daily_models (day);
 COMMENT ON TABLE aiplat.usage_daily_models IS
   'usage per organisation, local day and model (usage_daily summed over people)';
+
+CREATE FUNCTION aiplat.delete_org_rollups() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, aiplat AS $$
+BEGIN
+  DELETE FROM aiplat.usage_daily d USING deleted_orgs o WHERE d.organization_id = o.id;
+  DELETE FROM aiplat.usage_daily_models d USING deleted_orgs o WHERE d.organization_id = o.id;
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER organizations_delete_rollups AFTER DELETE ON aiplat.organizations
+  REFERENCING OLD TABLE AS deleted_orgs
+  FOR EACH STATEMENT EXECUTE FUNCTION aiplat.delete_org_rollups();
 
 ALTER TABLE aiplat.usage_daily_models ENABLE ROW LEVEL SECURITY;
 GRANT SELECT ON aiplat.usage_daily_models TO aiplat_app;
@@ -549,17 +563,27 @@ BEGIN
     SET tokens_in = d.tokens_in + EXCLUDED.tokens_in, tokens_out = d.tokens_out + EXCLUDED.tokens_out,
         requests = d.requests + EXCLUDED.requests,
         cost_micro_usd = d.cost_micro_usd + EXCLUDED.cost_micro_usd;
+  /* Days are local already: group them into periods first (as
+   * aiplat.period_start would, from local midnight), convert once per period. */
+  WITH g AS (
+    SELECT x.organization_id, x.user_id, x.model_id, p.period,
+           date_trunc(CASE p.period WHEN 'daily' THEN 'day' WHEN 'weekly' THEN 'week' ELSE 'month' END,
+                      x.day::timestamp) AS local_start,
+           sum(x.tokens_in + x.tokens_out) AS tokens, sum(x.requests) AS requests
+      FROM pg_temp.usage_import_deltas x
+      JOIN aiplat.ai_models_system m ON m.id = x.model_id
+     CROSS JOIN LATERAL (SELECT coalesce(m.token_limit_period, 'monthly') AS period) p
+     GROUP BY 1, 2, 3, 4, 5)
   INSERT INTO aiplat.ai_model_usage AS u (organization_id, user_id, model_id, model_name, period_type,
                                           period_start, period_end, tokens_used, requests_count)
-  SELECT x.organization_id, x.user_id, x.model_id, m.name, p.period,
-         aiplat.period_start(p.period, o.time_zone, x.day::timestamp AT TIME ZONE o.time_zone),
-         aiplat.period_end(p.period, o.time_zone, x.day::timestamp AT TIME ZONE o.time_zone),
-         sum(x.tokens_in + x.tokens_out), sum(x.requests)
-    FROM pg_temp.usage_import_deltas x
-    JOIN aiplat.organizations o ON o.id = x.organization_id
-    JOIN aiplat.ai_models_system m ON m.id = x.model_id
-   CROSS JOIN LATERAL (SELECT coalesce(m.token_limit_period, 'monthly') AS period) p
-   GROUP BY 1, 2, 3, 4, 5, 6, 7
+  SELECT g.organization_id, g.user_id, g.model_id, m.name, g.period,
+         g.local_start AT TIME ZONE o.time_zone,
+         (g.local_start + CASE g.period WHEN 'daily' THEN interval '1 day' WHEN 'weekly' THEN interval '7 days'
+                                        ELSE interval '1 month' END) AT TIME ZONE o.time_zone,
+         g.tokens, g.requests
+    FROM g
+    JOIN aiplat.organizations o ON o.id = g.organization_id
+    JOIN aiplat.ai_models_system m ON m.id = g.model_id
    ORDER BY 1, 2, 3, 5, 6
   ON CONFLICT (organization_id, user_id, model_id, period_type, period_start) DO UPDATE
     SET tokens_used = u.tokens_used + EXCLUDED.tokens_used,
@@ -658,6 +682,8 @@ DROP FUNCTION aiplat.quota_refs(text, text, text);
 DROP TYPE aiplat.quota_decision;
 DROP FUNCTION aiplat.model_name(bigint);
 DROP FUNCTION aiplat.member_user_id(uuid, text);
+DROP TRIGGER organizations_delete_rollups ON aiplat.organizations;
+DROP FUNCTION aiplat.delete_org_rollups();
 DROP TABLE aiplat.usage_daily_models;
 DROP TABLE aiplat.usage_daily;
 DROP TRIGGER organizations_reset_date ON aiplat.organizations;

@@ -5,9 +5,10 @@
  *   1. parse and check each record (JSON lines or CSV with a header);
  *   2. resolve organisations, people and models (one query per batch for
  *      the names not seen before) and check membership;
- *   3. COPY the batch's keys into a staging table and find the events
- *      already recorded (an event is its organisation, time and id; ids
- *      recorded live are also recognised);
+ *   3. find the events already recorded (an event is its organisation,
+ *      time and id; ids recorded live are recognised at any time): only
+ *      where the organisation has events, or live ids, near the batch's
+ *      time range, by COPYing those keys into a staging table;
  *   4. COPY the new events, in binary, straight into their monthly
  *      partitions;
  *   5. add them to per-(organisation, person, model, local day) totals.
@@ -55,6 +56,7 @@ typedef struct ref {
 	int64_t day0;          /* organisations: first cached local day (days since 1970) */
 	int64_t *midnights;    /* UTC microseconds of local midnight, day0 onwards */
 	size_t ndays;
+	int64_t wrote_lo, wrote_hi;  /* organisations: times this import wrote (lo > hi: none) */
 } ref;
 
 typedef struct ref_table {
@@ -104,6 +106,8 @@ typedef struct importer {
 	line_error *errors;    /* the first MAX_ERRORS */
 	size_t nerrors;
 	bool failed;           /* an invalid record: keep reading to report, write nothing */
+	bool copy_pending;     /* the events COPY of the last batch is still running */
+	uint64_t copy_rows;    /* its rows, counted as imported when it succeeds */
 	bool writing;
 } importer;
 
@@ -167,6 +171,8 @@ static int32_t intern(ref_table *t, const char *s, size_t n)
 	}
 	ref *r = &t->items[t->count];
 	memset(r, 0, sizeof(*r));
+	r->wrote_lo = INT64_MAX;
+	r->wrote_hi = INT64_MIN;
 	r->text = strndup(s, n);
 	if (!r->text || aiplat_map_put(&t->index, s, n, (int64_t)t->count) != 0)
 		return -1;
@@ -247,24 +253,35 @@ static void take_model(ref *r, PGresult *res, int row)
 
 #define UUID_RE "'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'"
 
+/* Names by their unique indexes, ids by primary key: two indexable joins
+ * rather than one join on a CASE, which no index can serve. */
 static int resolve_refs(importer *im)
 {
 	int rc = resolve(im, &im->orgs,
 		"SELECT t, o.id, o.time_zone FROM jsonb_array_elements_text($1::jsonb) AS t"
-		"  JOIN aiplat.organizations o"
-		"    ON CASE WHEN t ~ " UUID_RE " THEN o.id = t::uuid ELSE o.slug = t END", take_org);
+		"  JOIN aiplat.organizations o ON o.slug = t"
+		" UNION ALL "
+		"SELECT t, o.id, o.time_zone FROM jsonb_array_elements_text($1::jsonb) AS t"
+		"  JOIN aiplat.organizations o ON o.id = CASE WHEN t ~ " UUID_RE " THEN t::uuid END",
+		take_org);
 	if (!rc)
 		rc = resolve(im, &im->users,
 			"SELECT t, u.id FROM jsonb_array_elements_text($1::jsonb) AS t"
-			"  JOIN aiplat.users u"
-			"    ON CASE WHEN t ~ " UUID_RE " THEN u.id = t::uuid ELSE lower(u.email) = lower(t) END",
+			"  JOIN aiplat.users u ON lower(u.email) = lower(t)"
+			" UNION ALL "
+			"SELECT t, u.id FROM jsonb_array_elements_text($1::jsonb) AS t"
+			"  JOIN aiplat.users u ON u.id = CASE WHEN t ~ " UUID_RE " THEN t::uuid END",
 			take_user);
 	if (!rc)
 		rc = resolve(im, &im->models,
 			"SELECT t, m.id, m.price_input_per_mtok, m.price_output_per_mtok"
 			"  FROM jsonb_array_elements_text($1::jsonb) AS t"
+			"  JOIN aiplat.ai_models_system m ON lower(m.name) = lower(t)"
+			" UNION ALL "
+			"SELECT t, m.id, m.price_input_per_mtok, m.price_output_per_mtok"
+			"  FROM jsonb_array_elements_text($1::jsonb) AS t"
 			"  JOIN aiplat.ai_models_system m"
-			"    ON CASE WHEN t ~ '^[0-9]{1,18}$' THEN m.id = t::bigint ELSE lower(m.name) = lower(t) END",
+			"    ON m.id = CASE WHEN t ~ '^[0-9]{1,18}$' THEN t::bigint END",
 			take_model);
 	return rc;
 }
@@ -522,8 +539,14 @@ static void copy_header(aiplat_buf *b)
 	be32(b, 0);
 }
 
-/* Sends a COPY ... FROM STDIN (FORMAT binary) whose data is in b (trailer added here). */
-static int copy_in(importer *im, const char *sql, aiplat_buf *b)
+/*
+ * COPY ... FROM STDIN (FORMAT binary) with the data in b (trailer added
+ * here), left running: the data goes to libpq in non-blocking mode and out
+ * to the server while the next batch is parsed (copy_pump), and the
+ * result is collected by copy_finish before the connection is used again.
+ * The server's insert and the client's parsing overlap that way.
+ */
+static int copy_start(importer *im, const char *sql, aiplat_buf *b)
 {
 	be16(b, -1);
 	PGresult *res = PQexec(im->pg, sql);
@@ -533,32 +556,67 @@ static int copy_in(importer *im, const char *sql, aiplat_buf *b)
 		return rc;
 	}
 	PQclear(res);
+	im->copy_pending = true;
+	PQsetnonblocking(im->pg, 1);
 	const size_t chunk = 1 << 20;
 	for (size_t off = 0; off < b->len; off += chunk) {
 		size_t n = b->len - off < chunk ? b->len - off : chunk;
+		/* Non-blocking, libpq queues what the socket does not take yet. */
 		if (PQputCopyData(im->pg, b->ptr + off, (int)n) != 1)
 			return aiplat_db_error_from_result(NULL, im->pg);
 	}
-	if (PQputCopyEnd(im->pg, NULL) != 1)
-		return aiplat_db_error_from_result(NULL, im->pg);
+	return PQflush(im->pg) < 0 ? aiplat_db_error_from_result(NULL, im->pg) : 0;
+}
+
+/* Sends more of a running COPY's data, without waiting. */
+static void copy_pump(importer *im)
+{
+	if (im->copy_pending)
+		PQflush(im->pg);
+}
+
+/* Ends a running COPY (aborted with `abort_msg` when not NULL) and takes its result. */
+static int copy_finish(importer *im, const char *abort_msg)
+{
+	if (!im->copy_pending)
+		return 0;
+	im->copy_pending = false;
+	PQsetnonblocking(im->pg, 0);
 	int rc = 0;
+	if (PQputCopyEnd(im->pg, abort_msg) != 1)
+		rc = aiplat_db_error_from_result(NULL, im->pg);
+	PGresult *res;
 	while ((res = PQgetResult(im->pg)) != NULL) {
-		if (!rc && PQresultStatus(res) != PGRES_COMMAND_OK)
+		if (!rc && !abort_msg && PQresultStatus(res) != PGRES_COMMAND_OK)
 			rc = aiplat_db_error_from_result(res, im->pg);
 		PQclear(res);
 	}
+	if (!rc && !abort_msg) {
+		im->res->imported += im->copy_rows;
+	}
+	im->copy_rows = 0;
 	return rc;
+}
+
+/* A COPY whose result is needed at once (staging tables). */
+static int copy_in(importer *im, const char *sql, aiplat_buf *b)
+{
+	int rc = copy_start(im, sql, b);
+	int end = copy_finish(im, rc ? "the client failed to send the data" : NULL);
+	return rc ? rc : end;
 }
 
 /* ---- one batch ---------------------------------------------------------------------------- */
 
+/* The events' key order (time, organisation, id): sorted so, the COPY
+ * extends the primary key index at its right edge. */
 static int by_key(const void *a, const void *b)
 {
 	const event *x = a, *y = b;
-	if (x->org != y->org)
-		return x->org < y->org ? -1 : 1;
 	if (x->at != y->at)
 		return x->at < y->at ? -1 : 1;
+	if (x->org != y->org)
+		return x->org < y->org ? -1 : 1;
 	int c = memcmp(x->id, y->id, 16);
 	if (c)
 		return c;
@@ -597,7 +655,10 @@ static int add_delta(importer *im, const event *e, int32_t day, int64_t cost)
 
 static int flush_batch(importer *im)
 {
-	int rc = resolve_refs(im);
+	/* The previous batch's events must be in before anything is looked up. */
+	int rc = copy_finish(im, NULL);
+	if (!rc)
+		rc = resolve_refs(im);
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < im->nbatch; i++) {
@@ -666,31 +727,92 @@ static int flush_batch(importer *im)
 	rc = aiplat_db_exec(im->db, "SELECT aiplat.ensure_usage_partition(m::date)"
 	                            "  FROM jsonb_array_elements_text($1::jsonb) AS m", 1, mp);
 	free(mtext);
-	for (size_t i = 0; i < im->nbatch && !rc; ) {
-		/* The batch is sorted by organisation: one range per organisation. */
-		size_t j = i;
-		int64_t lo = INT64_MAX, hi = INT64_MIN;
-		for (; j < im->nbatch && im->batch[j].org == im->batch[i].org; j++) {
-			if (im->batch[j].skip)
-				continue;
-			if (im->batch[j].at < lo)
-				lo = im->batch[j].at;
-			if (im->batch[j].at > hi)
-				hi = im->batch[j].at;
-		}
-		if (lo <= hi)
-			rc = cover_days(im, &im->orgs.items[im->batch[i].org], lo, hi);
-		i = j;
+	/* Each organisation's time range in the batch: for its local days, and
+	 * to see whether anything is recorded near it. */
+	int64_t *range = malloc(2 * im->orgs.count * sizeof(int64_t));
+	if (!range)
+		return nomem();
+	for (size_t k = 0; k < im->orgs.count; k++) {
+		range[2 * k] = INT64_MAX;
+		range[2 * k + 1] = INT64_MIN;
 	}
-	if (rc)
-		return rc;
-
-	/* Stage the keys and ask which are recorded already. */
-	aiplat_buf b = AIPLAT_BUF_INIT;
-	copy_header(&b);
 	for (size_t i = 0; i < im->nbatch; i++) {
 		const event *e = &im->batch[i];
 		if (e->skip)
+			continue;
+		if (e->at < range[2 * e->org])
+			range[2 * e->org] = e->at;
+		if (e->at > range[2 * e->org + 1])
+			range[2 * e->org + 1] = e->at;
+	}
+	json_t *ranges = json_array();
+	for (size_t k = 0; k < im->orgs.count && !rc; k++) {
+		if (range[2 * k] > range[2 * k + 1])
+			continue;
+		ref *org = &im->orgs.items[k];
+		rc = cover_days(im, org, range[2 * k], range[2 * k + 1]);
+		char id[37];
+		aiplat_format_uuid(id, org->uuid);
+		json_array_append_new(ranges, json_pack("[i,s,I,I]", (int)k, id, (json_int_t)range[2 * k],
+		                                        (json_int_t)range[2 * k + 1]));
+	}
+	/* Organisations with events already recorded in the batch's range need
+	 * the key-by-key check; for the rest (the usual case: new data) every
+	 * event is new, and the probe is skipped. */
+	aiplat_map overlapping = AIPLAT_MAP_INIT;
+	PGresult *res = NULL;
+	char *rtext = rc ? NULL : json_dumps(ranges, JSON_COMPACT);
+	json_decref(ranges);
+	if (!rc) {
+		const char *rp[1] = { rtext };
+		rc = aiplat_db_query(im->db, &res,
+			"WITH r AS (SELECT (r ->> 0)::int AS idx, (r ->> 1)::uuid AS org,"
+			"                  'epoch'::timestamptz + (r ->> 2)::bigint * interval '1 us' AS lo,"
+			"                  'epoch'::timestamptz + (r ->> 3)::bigint * interval '1 us' AS hi"
+			"             FROM jsonb_array_elements($1::jsonb) AS r),"
+			" slack AS (SELECT make_interval(days => value::int) AS d FROM aiplat.settings"
+			"            WHERE key = 'event_id_retention_days')"
+			"SELECT r.idx FROM r"
+			/* the rollups know the days with events (local days are within a
+			 * day of UTC ones) */
+			" WHERE EXISTS (SELECT 1 FROM aiplat.usage_daily_models d"
+			"                WHERE d.organization_id = r.org"
+			"                  AND d.day BETWEEN (r.lo AT TIME ZONE 'UTC')::date - 1"
+			"                                AND (r.hi AT TIME ZONE 'UTC')::date + 1)"
+			/* an id recorded live (a retry may carry another time) */
+			"    OR EXISTS (SELECT 1 FROM aiplat.usage_event_ids i, slack"
+			"                WHERE i.organization_id = r.org"
+			"                  AND i.occurred_at BETWEEN r.lo - slack.d AND r.hi + slack.d)",
+			1, rp);
+	}
+	free(rtext);
+	if (rc) {
+		free(range);
+		return rc;
+	}
+	for (int row = 0; row < PQntuples(res); row++) {
+		int32_t org = atoi(PQgetvalue(res, row, 0));
+		aiplat_map_put(&overlapping, &org, sizeof(org), 1);
+	}
+	PQclear(res);
+	/* The rollups learn of this import's own events only at its end: what
+	 * earlier batches wrote is remembered here. */
+	for (size_t k = 0; k < im->orgs.count; k++) {
+		const ref *org = &im->orgs.items[k];
+		int32_t key = (int32_t)k;
+		if (org->wrote_lo <= org->wrote_hi && range[2 * k] <= range[2 * k + 1] &&
+		    range[2 * k] <= org->wrote_hi && range[2 * k + 1] >= org->wrote_lo)
+			aiplat_map_put(&overlapping, &key, sizeof(key), 1);
+	}
+	free(range);
+	bool probe = overlapping.count > 0;
+
+	/* Stage those organisations' keys and ask which are recorded already. */
+	aiplat_buf b = AIPLAT_BUF_INIT;
+	copy_header(&b);
+	for (size_t i = 0; probe && i < im->nbatch; i++) {
+		const event *e = &im->batch[i];
+		if (e->skip || !aiplat_map_get(&overlapping, &e->org, sizeof(e->org), NULL))
 			continue;
 		be16(&b, 4);
 		f_int4(&b, (int32_t)i);
@@ -698,17 +820,19 @@ static int flush_batch(importer *im)
 		f_time(&b, e->at);
 		f_uuid(&b, e->id);
 	}
-	rc = aiplat_db_exec(im->db, "TRUNCATE pg_temp.usage_import_keys", 0, NULL);
-	if (!rc)
+	aiplat_map_dispose(&overlapping);
+	if (probe)
+		rc = aiplat_db_exec(im->db, "TRUNCATE pg_temp.usage_import_keys", 0, NULL);
+	if (probe && !rc)
 		rc = copy_in(im, "COPY pg_temp.usage_import_keys (idx, organization_id, occurred_at, event_id)"
 		                 " FROM STDIN (FORMAT binary)", &b);
 	/* Statistics, so the probe below looks keys up in the index rather than
 	 * scanning every event. */
-	if (!rc)
+	if (probe && !rc)
 		rc = aiplat_db_exec(im->db, "ANALYZE pg_temp.usage_import_keys", 0, NULL);
 	aiplat_buf_clear(&b);
 	PGresult *dups = NULL;
-	if (!rc)
+	if (probe && !rc)
 		rc = aiplat_db_query(im->db, &dups,
 			"SELECT k.idx FROM pg_temp.usage_import_keys k"
 			" WHERE EXISTS (SELECT 1 FROM aiplat.usage_events e"
@@ -721,7 +845,7 @@ static int flush_batch(importer *im)
 		aiplat_buf_dispose(&b);
 		return rc;
 	}
-	for (int row = 0; row < PQntuples(dups); row++) {
+	for (int row = 0; dups && row < PQntuples(dups); row++) {
 		im->batch[atoi(PQgetvalue(dups, row, 0))].skip = true;
 		im->res->duplicates++;
 	}
@@ -756,15 +880,20 @@ static int flush_batch(importer *im)
 		f_int8(&b, cost);
 		f_text(&b, "import", 6);
 		rc = add_delta(im, e, local_day(org, e->at), cost);
+		ref *o = &im->orgs.items[e->org];
+		if (e->at < o->wrote_lo)
+			o->wrote_lo = e->at;
+		if (e->at > o->wrote_hi)
+			o->wrote_hi = e->at;
 		written++;
 	}
-	if (!rc && written)
-		rc = copy_in(im, "COPY aiplat.usage_events (organization_id, occurred_at, event_id, user_id,"
-		                 " model_id, tokens_in, tokens_out, latency_ms, request_id, cost_micro_usd, source)"
-		                 " FROM STDIN (FORMAT binary)", &b);
+	if (!rc && written) {
+		im->copy_rows = written;
+		rc = copy_start(im, "COPY aiplat.usage_events (organization_id, occurred_at, event_id, user_id,"
+		                    " model_id, tokens_in, tokens_out, latency_ms, request_id, cost_micro_usd,"
+		                    " source) FROM STDIN (FORMAT binary)", &b);
+	}
 	aiplat_buf_dispose(&b);
-	if (!rc)
-		im->res->imported += written;
 	return rc;
 }
 
@@ -778,8 +907,9 @@ static int end_batch(importer *im)
 
 static int apply_deltas(importer *im)
 {
-	if (!im->ndeltas)
-		return 0;
+	int rc = copy_finish(im, NULL);
+	if (rc || !im->ndeltas)
+		return rc;
 	aiplat_buf b = AIPLAT_BUF_INIT;
 	copy_header(&b);
 	for (size_t i = 0; i < im->ndeltas; i++) {
@@ -794,7 +924,7 @@ static int apply_deltas(importer *im)
 		f_int8(&b, d->requests);
 		f_int8(&b, d->cost);
 	}
-	int rc = copy_in(im, "COPY pg_temp.usage_import_deltas FROM STDIN (FORMAT binary)", &b);
+	rc = copy_in(im, "COPY pg_temp.usage_import_deltas FROM STDIN (FORMAT binary)", &b);
 	aiplat_buf_dispose(&b);
 	if (!rc)
 		rc = aiplat_db_exec(im->db, "SELECT aiplat.apply_usage_deltas()", 0, NULL);
@@ -865,6 +995,9 @@ static int read_all(importer *im, FILE *f, uint64_t total)
 		}
 	}
 	for (;;) {
+		/* Keep the running COPY fed while this batch is parsed. */
+		if ((im->res->lines & 2047) == 0)
+			copy_pump(im);
 		if (fmt == AIPLAT_INPUT_CSV) {
 			got = csv_next(&rd);
 			if (got == 1 && rd.nfields == 1 && rd.field_len[0] == 0)
@@ -962,6 +1095,8 @@ int aiplat_usage_import(aiplat_db *db, const aiplat_import_opts *opts, aiplat_im
 		goto out;
 	rc = aiplat_db_exec_script(db,
 		"SELECT pg_advisory_xact_lock(1634299508, 5);"
+		/* Short, many statements: compiling them would cost more than it saves. */
+		"SET LOCAL jit = off;"
 		"CREATE TEMP TABLE usage_import_keys (idx int, organization_id uuid, occurred_at timestamptz,"
 		"                                     event_id uuid) ON COMMIT DROP;"
 		"CREATE TEMP TABLE usage_import_deltas (organization_id uuid, day date, model_id bigint,"
@@ -969,6 +1104,10 @@ int aiplat_usage_import(aiplat_db *db, const aiplat_import_opts *opts, aiplat_im
 		"                                       requests bigint, cost_micro_usd bigint) ON COMMIT DROP;");
 	if (!rc)
 		rc = read_all(&im, f, total);
+	if (!rc)
+		rc = copy_finish(&im, NULL);
+	else
+		copy_finish(&im, "the import failed");
 	if (!rc && im.failed) {
 		rc = aiplat_error_set(AIPLAT_EINVALID, AIPLAT_ERRCLASS_INPUT,
 		                      "%llu invalid line%s in %s; nothing was imported",

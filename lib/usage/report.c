@@ -175,31 +175,35 @@ static int scope(aiplat_db *db, const aiplat_report_opts *o, char org[40], char 
 static int build_sql(aiplat_buf *sql, const aiplat_report_opts *o, const enum dim *dims, int n,
                      bool per_person)
 {
-	int rc = aiplat_buf_puts(sql, "WITH a AS (SELECT ");
+	/* Each organisation's window in its local days, worked out once per
+	 * organisation (not per rollup row), so the rollup is read by its
+	 * primary key (organization_id, day, ...). $4: day|week|month; $5/$6:
+	 * since as a date / days ago; $7/$8: until likewise. */
+	int rc = aiplat_buf_puts(sql,
+		"WITH w AS ("
+		"  SELECT o.id,"
+		"         coalesce(date_trunc($4, t.local)::date, $5::date, t.local::date - $6::int,"
+		"                  '-infinity'::date) AS lo,"
+		"         coalesce((date_trunc($4, t.local) + ('1 ' || $4)::interval)::date, $7::date,"
+		"                  t.local::date - $8::int, 'infinity'::date) AS hi"
+		"    FROM aiplat.organizations o"
+		"   CROSS JOIN (SELECT aiplat.clock() AS now_) c"
+		"   CROSS JOIN LATERAL (SELECT c.now_ AT TIME ZONE o.time_zone AS local) t"
+		"   WHERE $1::uuid IS NULL OR o.id = $1::uuid),"
+		" a AS (SELECT ");
 	for (int i = 0; i < n; i++)
 		rc |= aiplat_buf_printf(sql, "%s AS k%d, ", dim_group[dims[i]], i);
 	rc |= aiplat_buf_printf(sql,
 		"sum(d.tokens_in) AS tin, sum(d.tokens_out) AS tout, sum(d.requests) AS req,"
 		" sum(d.cost_micro_usd) AS cost"
-		" FROM aiplat.%s d JOIN aiplat.organizations o ON o.id = d.organization_id"
-		" WHERE ($1::uuid IS NULL OR d.organization_id = $1::uuid)"
-		"   AND ($3::bigint IS NULL OR d.model_id = $3::bigint)",
+		" FROM w JOIN aiplat.%s d"
+		"   ON d.organization_id = w.id AND d.day >= w.lo AND d.day < w.hi"
+		" WHERE ($3::bigint IS NULL OR d.model_id = $3::bigint)",
 		per_person ? "usage_daily" : "usage_daily_models");
 	if (per_person)
 		rc |= aiplat_buf_puts(sql, " AND ($2::uuid IS NULL OR d.user_id = $2::uuid)");
 	else
 		rc |= aiplat_buf_puts(sql, " AND $2::uuid IS NULL");
-	/* Windows in each organisation's local days. $4: day|week|month;
-	 * $5/$6: since as a date / days ago; $7/$8: until likewise. */
-	const char *today = "(aiplat.clock() AT TIME ZONE o.time_zone)";
-	rc |= aiplat_buf_printf(sql,
-		" AND ($4::text IS NULL OR (d.day >= date_trunc($4, %s)::date"
-		"      AND d.day < (date_trunc($4, %s) + ('1 ' || $4)::interval)::date))"
-		" AND ($5::date IS NULL OR d.day >= $5::date)"
-		" AND ($6::int IS NULL OR d.day >= %s::date - $6::int)"
-		" AND ($7::date IS NULL OR d.day < $7::date)"
-		" AND ($8::int IS NULL OR d.day < %s::date - $8::int)",
-		today, today, today, today);
 	rc |= aiplat_buf_puts(sql, " GROUP BY ");
 	for (int i = 0; i < n; i++)
 		rc |= aiplat_buf_printf(sql, "%s%d", i ? ", " : "", i + 1);

@@ -1,16 +1,26 @@
-/* Open addressing with linear probing, FNV-1a hashes, growth at 70% load. */
+/* Open addressing with linear probing, growth at 70% load. */
 #include <stdlib.h>
 #include <string.h>
 #include "util/map.h"
 
-static uint64_t fnv1a(const void *key, size_t n)
+/* Eight bytes at a time, multiply and fold: much faster than a byte loop
+ * on the names and ids an import looks up millions of times. */
+static uint64_t hash_key(const void *key, size_t n)
 {
 	const unsigned char *p = key;
-	uint64_t h = 1469598103934665603ULL;
-	for (size_t i = 0; i < n; i++) {
-		h ^= p[i];
-		h *= 1099511628211ULL;
+	uint64_t h = 0x9E3779B97F4A7C15ULL ^ (n * 0xFF51AFD7ED558CCDULL);
+	while (n >= 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0xC4CEB9FE1A85EC53ULL;
+		h ^= h >> 29;
+		p += 8;
+		n -= 8;
 	}
+	uint64_t tail = 0;
+	memcpy(&tail, p, n);
+	h = (h ^ tail) * 0xFF51AFD7ED558CCDULL;
+	h ^= h >> 32;
 	return h ? h : 1;
 }
 
@@ -44,7 +54,7 @@ int aiplat_map_put(aiplat_map *m, const void *key, size_t klen, int64_t value)
 {
 	if ((m->count + 1) * 10 >= m->cap * 7 && grow(m) != 0)
 		return -1;
-	uint64_t h = fnv1a(key, klen);
+	uint64_t h = hash_key(key, klen);
 	aiplat_map_slot *s = find(m, key, klen, h);
 	if (!s->key) {
 		s->key = malloc(klen ? klen : 1);
@@ -63,7 +73,7 @@ bool aiplat_map_get(const aiplat_map *m, const void *key, size_t klen, int64_t *
 {
 	if (!m->cap)
 		return false;
-	aiplat_map_slot *s = find(m, key, klen, fnv1a(key, klen));
+	aiplat_map_slot *s = find(m, key, klen, hash_key(key, klen));
 	if (!s->key)
 		return false;
 	if (value)

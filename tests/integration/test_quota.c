@@ -277,6 +277,7 @@ static void test_consume_records_everything(void **state)
 	                           " JOIN aiplat.organizations o ON o.id = d.organization_id"
 	                           " WHERE o.slug = 'harbor-realty'");
 
+	long audit_before = count("SELECT count(*) FROM aiplat.audit_logs");
 	json_t *d = DECIDE(0, "quota", "consume", "--org", "harbor-realty", "--user", who, "--model", model,
 	                   "--tokens-in", "300", "--tokens-out", "200", "--latency-ms", "850",
 	                   "--request-id", "req-abc", "--event-id", "0b7c2a4e-0000-4000-8000-000000000001");
@@ -302,6 +303,8 @@ static void test_consume_records_everything(void **state)
 	assert_int_equal(count("SELECT coalesce(sum(requests), 0) FROM aiplat.usage_daily_models d"
 	                       " JOIN aiplat.organizations o ON o.id = d.organization_id"
 	                       " WHERE o.slug = 'harbor-realty'"), models_before + 1);
+	/* Usage is recorded by its events, not by an audit row per call. */
+	assert_int_equal(count("SELECT count(*) FROM aiplat.audit_logs"), audit_before);
 
 	/* A retry with the same event id is recognised and adds nothing. */
 	d = DECIDE(0, "quota", "consume", "--org", "harbor-realty", "--user", who, "--model", model,
@@ -603,6 +606,27 @@ static void test_reset(void **state)
 	run_result_free(&r);
 }
 
+/* The rollups carry no foreign key; a trigger deletes them with their organisation. */
+static void test_deleting_an_organisation_deletes_its_rollups(void **state)
+{
+	(void)state;
+	json_t *d = DECIDE(0, "quota", "consume", "--org", "northside-clinic", "--user",
+	                   "noah@northside-clinic.test", "--model", "Basic Assistant", "--tokens", "10");
+	json_decref(d);
+	char *id = testdb_value(owner, "SELECT id FROM aiplat.organizations WHERE slug = 'northside-clinic'", 0, NULL);
+	const char *p[1] = { id };
+	assert_true(testdb_long(owner, "SELECT count(*) FROM aiplat.usage_daily WHERE organization_id = $1", 1, p) > 0);
+	long others = count("SELECT count(*) FROM aiplat.usage_daily_models");
+	long mine = testdb_long(owner, "SELECT count(*) FROM aiplat.usage_daily_models WHERE organization_id = $1", 1, p);
+	assert_true(mine > 0);
+	testdb_exec(owner, "DELETE FROM aiplat.organizations WHERE slug = 'northside-clinic'");
+	assert_int_equal(testdb_long(owner, "SELECT count(*) FROM aiplat.usage_daily WHERE organization_id = $1", 1, p), 0);
+	assert_int_equal(testdb_long(owner, "SELECT count(*) FROM aiplat.usage_daily_models WHERE organization_id = $1",
+	                             1, p), 0);
+	assert_int_equal(count("SELECT count(*) FROM aiplat.usage_daily_models"), others - mine);
+	free(id);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -614,6 +638,7 @@ int main(void)
 		cmocka_unit_test(test_monthly_rollover_without_reset),
 		cmocka_unit_test(test_daily_rollover_in_local_time),
 		cmocka_unit_test(test_reset),
+		cmocka_unit_test(test_deleting_an_organisation_deletes_its_rollups),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
