@@ -1,0 +1,64 @@
+/*
+ * oneshot_libpq: the least a program can do to answer `aiplat quota check`:
+ * connect, send the statement lib/quota.c sends (one PQexecParams), print
+ * the row as TSV, exit. bench/run times it against the aiplat binary.
+ *
+ *   oneshot_libpq URL ORG USER MODEL TOKENS [MODE]   (MODE: check)
+ *   oneshot_libpq --sql                              print the statement
+ *
+ * Exit status as aiplat's: 0 allowed, 1 denied, 3 no connection, 70 error.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <libpq-fe.h>
+
+/* A copy of the statement in aiplat_quota_admit (lib/quota.c). bench/run
+ * compares it with what the aiplat binary sends and warns when they part. */
+static const char QUOTA_ADMIT_SQL[] =
+	"SELECT d.allowed, d.reason, o.slug AS organization, u.email AS user, m.name AS model,"
+	" d.used, d.lim AS limit, d.resets_at, d.user_used, d.user_limit, d.user_period,"
+	" d.user_resets_at, d.org_used, d.org_quota, d.org_resets_at, d.event_id, d.reservation_id,"
+	" round(d.cost_micro_usd / 1e6, 6) AS cost_usd"
+	"  FROM aiplat.quota_admit($1, $2, $3, $4::bigint, $5, $6::uuid, $7::bigint, $8::bigint,"
+	"                          $9::integer, $10, $11::interval, $12::timestamptz) d"
+	" LEFT JOIN aiplat.organizations o ON o.id = d.organization_id"
+	" LEFT JOIN aiplat.users u ON u.id = d.user_id"
+	" LEFT JOIN aiplat.ai_models_system m ON m.id = d.model_id";
+
+int main(int argc, char **argv)
+{
+	if (argc == 2 && !strcmp(argv[1], "--sql")) {
+		puts(QUOTA_ADMIT_SQL);
+		return 0;
+	}
+	if (argc < 6 || argc > 7) {
+		fprintf(stderr, "usage: oneshot_libpq URL ORG USER MODEL TOKENS [MODE]\n"
+		                "       oneshot_libpq --sql\n");
+		return 2;
+	}
+	PGconn *conn = PQconnectdb(argv[1]);
+	if (PQstatus(conn) != CONNECTION_OK) {
+		fprintf(stderr, "oneshot_libpq: %s", PQerrorMessage(conn));
+		PQfinish(conn);
+		return 3;
+	}
+	/* Parameters 6-12 (event id, tokens in/out, latency, request id, ttl,
+	 * time) are NULL for a check, as aiplat sends them. */
+	const char *params[12] = { argv[2], argv[3], argv[4], argv[5], argc == 7 ? argv[6] : "check" };
+	PGresult *res = PQexecParams(conn, QUOTA_ADMIT_SQL, 12, NULL, params, NULL, NULL, 0);
+	int status = 70;
+	if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+		int ncols = PQnfields(res);
+		for (int c = 0; c < ncols; c++)
+			printf("%s%c", PQfname(res, c), c + 1 < ncols ? '\t' : '\n');
+		for (int r = 0; r < PQntuples(res); r++)
+			for (int c = 0; c < ncols; c++)
+				printf("%s%c", PQgetvalue(res, r, c), c + 1 < ncols ? '\t' : '\n');
+		status = PQntuples(res) == 1 && !strcmp(PQgetvalue(res, 0, 0), "t") ? 0 : 1;
+	} else {
+		fprintf(stderr, "oneshot_libpq: %s", PQerrorMessage(conn));
+	}
+	PQclear(res);
+	PQfinish(conn);
+	return status;
+}
