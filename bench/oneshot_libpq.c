@@ -17,7 +17,8 @@
 static const char QUOTA_ADMIT_SQL[] =
 	"SELECT d.allowed, d.reason, o.slug AS organization, u.email AS user, m.name AS model,"
 	" d.used, d.lim AS limit, d.resets_at, d.user_used, d.user_limit, d.user_period,"
-	" d.user_resets_at, d.org_used, d.org_quota, d.org_resets_at, d.event_id, d.reservation_id,"
+	" d.user_resets_at, d.org_used, d.org_quota, d.org_resets_at, d.requests_today,"
+	" d.request_limit, d.requests_reset_at, d.event_id, d.reservation_id,"
 	" round(d.cost_micro_usd / 1e6, 6) AS cost_usd"
 	"  FROM aiplat.quota_admit($1, $2, $3, $4::bigint, $5, $6::uuid, $7::bigint, $8::bigint,"
 	"                          $9::integer, $10, $11::interval, $12::timestamptz) d"

@@ -114,6 +114,22 @@ int cli_fail(struct cli_ctx *ctx)
 	return aiplat_exit_code(code);
 }
 
+int cli_read_text(struct cli_ctx *ctx, const char *path, char **out)
+{
+	aiplat_buf b = AIPLAT_BUF_INIT;
+	if (aiplat_buf_read_file(&b, path) != 0) {
+		aiplat_buf_dispose(&b);
+		return cli_fail(ctx);
+	}
+	/* Text read from a file ends at its last newline. */
+	while (b.len && (b.ptr[b.len - 1] == '\n' || b.ptr[b.len - 1] == '\r'))
+		b.ptr[--b.len] = '\0';
+	*out = aiplat_buf_detach(&b);
+	if (!*out)
+		*out = strdup("");
+	return 0;
+}
+
 int cli_print_table(struct cli_ctx *ctx, const aiplat_table *t)
 {
 	if (out_render(ctx->out, t, ctx->format, ctx->color_out) != 0) {

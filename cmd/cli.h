@@ -128,6 +128,9 @@ int cli_usage_error(struct cli_ctx *ctx, const char *hint, const char *fmt, ...)
 /* Reports the library's last error and returns the matching exit status. */
 int cli_fail(struct cli_ctx *ctx);
 
+/* A whole file ("-": stdin) without its trailing line ends; reports failures. */
+int cli_read_text(struct cli_ctx *ctx, const char *path, char **out);
+
 /* Renders a table in the chosen format on ctx->out. */
 int cli_print_table(struct cli_ctx *ctx, const aiplat_table *t);
 /* Renders the first row of t as one record (vertical in `table`, an object in `json`). */

@@ -37,20 +37,6 @@ static int bad_value(struct cli_ctx *ctx, const char *opt, const char *why)
 	return cli_fail(ctx);
 }
 
-static int read_text(struct cli_ctx *ctx, const char *path, char **out)
-{
-	aiplat_buf b = AIPLAT_BUF_INIT;
-	if (aiplat_buf_read_file(&b, path) != 0) {
-		aiplat_buf_dispose(&b);
-		return cli_fail(ctx);
-	}
-	/* A key or message read from a file ends at its last newline. */
-	while (b.len && (b.ptr[b.len - 1] == '\n' || b.ptr[b.len - 1] == '\r'))
-		b.ptr[--b.len] = '\0';
-	*out = aiplat_buf_detach(&b);
-	return 0;
-}
-
 static int parse_json_arg(struct cli_ctx *ctx, const char *opt, const char *text, json_t **out)
 {
 	json_error_t err;
@@ -127,7 +113,7 @@ static int flags_to_document(struct cli_ctx *ctx, json_t *doc)
 		return AIPLAT_EXIT_INVALID;
 	if (cli_opt(ctx, "tasks-file")) {
 		char *body = NULL;
-		int rc = read_text(ctx, cli_opt(ctx, "tasks-file"), &body);
+		int rc = cli_read_text(ctx, cli_opt(ctx, "tasks-file"), &body);
 		if (rc)
 			return rc;
 		rc = parse_json_arg(ctx, "tasks-file", body, &tasks);
@@ -144,7 +130,7 @@ static int flags_to_document(struct cli_ctx *ctx, json_t *doc)
 		json_object_set_new(doc, "api_key", !strcmp(key, "none") ? json_null() : json_string(key));
 	if (cli_opt(ctx, "api-key-file")) {
 		char *secret = NULL;
-		int rc = read_text(ctx, cli_opt(ctx, "api-key-file"), &secret);
+		int rc = cli_read_text(ctx, cli_opt(ctx, "api-key-file"), &secret);
 		if (rc)
 			return rc;
 		json_object_set_new(doc, "api_key", json_string(secret));

@@ -68,6 +68,15 @@ const struct cli_group cli_groups[] = {
 	  "person's counter are locked in a fixed order, checked and updated together, so no number "
 	  "of concurrent callers can pass a limit. Periods (day, ISO week, month, in the "
 	  "organisation's time zone) roll over by themselves; reservations expire by themselves." },
+	{ "ai", "ask models, within the quotas",
+	  "Every call is reserved before it is sent and settled to the provider's usage after, in "
+	  "the same quota engine as `quota`, so no call can pass a limit." },
+	{ "prompt", "versioned prompts, global and per organisation",
+	  "Prompts are stored by key; every change is a new version. An organisation's own version "
+	  "overrides the global one for it. `ai complete --task KEY` uses them." },
+	{ "flag", "feature flags, global and per organisation",
+	  "An organisation's own flag wins over the global one. aiplat reads ai (off: AI calls are "
+	  "refused) and ai.daily_requests (the requests a person may make per day)." },
 	{ "usage", "record, import, report and show token usage",
 	  "Usage events are append-only and partitioned by month; counters and daily rollups change "
 	  "in the same transaction as the events, and reports read the rollups." },
@@ -93,6 +102,9 @@ const struct cli_command *const cli_commands[] = {
 	&cmd_quota_check, &cmd_quota_consume, &cmd_quota_reserve, &cmd_quota_settle,
 	&cmd_quota_release, &cmd_quota_reset,
 	&cmd_usage_record, &cmd_usage_import, &cmd_usage_report, &cmd_usage_show,
+	&cmd_ai_complete,
+	&cmd_prompt_set, &cmd_prompt_get, &cmd_prompt_list, &cmd_prompt_history,
+	&cmd_flag_set, &cmd_flag_get, &cmd_flag_list,
 	&cmd_completion, &cmd_help, &cmd_version, &cmd_gen_docs,
 	NULL
 };

@@ -30,7 +30,7 @@ _aiplat() {
   local globals=" --db --format --as --org --quiet -q --verbose -v --no-color --help -h --version"
   case "$group" in
     "")
-      COMPREPLY=($(compgen -W "dev migrate user tenant role model audit quota usage seed completion help version $globals" -- "$cur"))
+      COMPREPLY=($(compgen -W "dev migrate user tenant role model audit quota ai prompt flag usage seed completion help version $globals" -- "$cur"))
       return;;
     dev)
       if [[ -z $cmd ]]; then
@@ -610,6 +610,98 @@ _aiplat() {
               return;;
           esac
           COMPREPLY=($(compgen -W " --dry-run -n --lock-timeout $globals" -- "$cur"));;
+      esac
+      return;;
+    ai)
+      if [[ -z $cmd ]]; then
+        COMPREPLY=($(compgen -W "complete" -- "$cur"))
+        return
+      fi
+      case "$cmd" in
+        complete)
+          case "$prev" in
+            --model)
+              COMPREPLY=()
+              return;;
+            --task)
+              COMPREPLY=()
+              return;;
+            --var)
+              COMPREPLY=()
+              return;;
+            --user)
+              COMPREPLY=()
+              return;;
+            --max-tokens)
+              COMPREPLY=()
+              return;;
+            --timeout)
+              COMPREPLY=()
+              return;;
+            --retries)
+              COMPREPLY=()
+              return;;
+            --fallback)
+              COMPREPLY=()
+              return;;
+          esac
+          COMPREPLY=($(compgen -W " --model --task --var --user --stream --json --max-tokens --timeout --retries --fallback $globals" -- "$cur"));;
+      esac
+      return;;
+    prompt)
+      if [[ -z $cmd ]]; then
+        COMPREPLY=($(compgen -W "set get list history" -- "$cur"))
+        return
+      fi
+      case "$cmd" in
+        set)
+          case "$prev" in
+            --file)
+              COMPREPLY=($(compgen -f -- "$cur"))
+              return;;
+            --description)
+              COMPREPLY=()
+              return;;
+          esac
+          COMPREPLY=($(compgen -W " --file --description --global $globals" -- "$cur"));;
+        get)
+          case "$prev" in
+            --rev)
+              COMPREPLY=()
+              return;;
+          esac
+          COMPREPLY=($(compgen -W " --rev --global --raw $globals" -- "$cur"));;
+        list)
+          case "$prev" in
+          esac
+          COMPREPLY=($(compgen -W " $globals" -- "$cur"));;
+        history)
+          case "$prev" in
+          esac
+          COMPREPLY=($(compgen -W " $globals" -- "$cur"));;
+      esac
+      return;;
+    flag)
+      if [[ -z $cmd ]]; then
+        COMPREPLY=($(compgen -W "set get list" -- "$cur"))
+        return
+      fi
+      case "$cmd" in
+        set)
+          case "$prev" in
+            --value)
+              COMPREPLY=()
+              return;;
+          esac
+          COMPREPLY=($(compgen -W " --value --global $globals" -- "$cur"));;
+        get)
+          case "$prev" in
+          esac
+          COMPREPLY=($(compgen -W " $globals" -- "$cur"));;
+        list)
+          case "$prev" in
+          esac
+          COMPREPLY=($(compgen -W " $globals" -- "$cur"));;
       esac
       return;;
     usage)

@@ -15,6 +15,9 @@
 #include "aiplat/people.h"
 #include "aiplat/quota.h"
 #include "aiplat/usage.h"
+#include "aiplat/sse.h"
+#include "aiplat/provider.h"
+#include "aiplat/ai.h"
 
 /* "0.1.0" */
 const char *aiplat_version(void);

@@ -288,3 +288,71 @@ const aiplat_identity *aiplat_db_identity(const aiplat_db *db)
 {
 	return &db->identity;
 }
+
+/* ---- statements as the identity ------------------------------------------------------ */
+
+/* Whether the statement needs a transaction of its own to run as the identity. */
+static bool needs_own_transaction(aiplat_db *db)
+{
+	return db->identity.acting && !aiplat_db_in_transaction(db);
+}
+
+static int end_own_transaction(aiplat_db *db, int rc)
+{
+	if (rc) {
+		aiplat_db_rollback(db);
+		return rc;
+	}
+	return aiplat_db_commit(db);
+}
+
+int aiplat_db_query_as(aiplat_db *db, PGresult **out, const char *sql, int nparams,
+                       const char *const *params)
+{
+	*out = NULL;
+	if (!needs_own_transaction(db))
+		return aiplat_db_query(db, out, sql, nparams, params);
+	int rc = aiplat_db_begin(db);
+	if (rc)
+		return rc;
+	rc = end_own_transaction(db, aiplat_db_query(db, out, sql, nparams, params));
+	if (rc) {
+		PQclear(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+int aiplat_db_query_table_as(aiplat_db *db, aiplat_table **out, const char *sql, int nparams,
+                             const char *const *params)
+{
+	*out = NULL;
+	if (!needs_own_transaction(db))
+		return aiplat_db_query_table(db, out, sql, nparams, params);
+	int rc = aiplat_db_begin(db);
+	if (rc)
+		return rc;
+	rc = end_own_transaction(db, aiplat_db_query_table(db, out, sql, nparams, params));
+	if (rc) {
+		aiplat_table_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+int aiplat_db_query_value_as(aiplat_db *db, char **out, const char *sql, int nparams,
+                             const char *const *params)
+{
+	*out = NULL;
+	if (!needs_own_transaction(db))
+		return aiplat_db_query_value(db, out, sql, nparams, params);
+	int rc = aiplat_db_begin(db);
+	if (rc)
+		return rc;
+	rc = end_own_transaction(db, aiplat_db_query_value(db, out, sql, nparams, params));
+	if (rc) {
+		free(*out);
+		*out = NULL;
+	}
+	return rc;
+}

@@ -74,6 +74,12 @@ void aiplat_error_set_http_status(int status)
 	last_error.http_status = status;
 }
 
+void aiplat_error_set_provider(const char *kind, const char *request_id)
+{
+	snprintf(last_error.provider_error, sizeof(last_error.provider_error), "%s", kind ? kind : "");
+	snprintf(last_error.request_id, sizeof(last_error.request_id), "%s", request_id ? request_id : "");
+}
+
 int aiplat_err_from_sqlstate(const char *s)
 {
 	if (!s || strlen(s) != 5)

@@ -11,33 +11,13 @@
 #define DECISION_COLUMNS \
 	"d.allowed, d.reason, o.slug AS organization, u.email AS user, m.name AS model," \
 	" d.used, d.lim AS limit, d.resets_at, d.user_used, d.user_limit, d.user_period," \
-	" d.user_resets_at, d.org_used, d.org_quota, d.org_resets_at, d.event_id, d.reservation_id," \
+	" d.user_resets_at, d.org_used, d.org_quota, d.org_resets_at, d.requests_today," \
+	" d.request_limit, d.requests_reset_at, d.event_id, d.reservation_id," \
 	" round(d.cost_micro_usd / 1e6, 6) AS cost_usd"
 #define DECISION_JOINS \
 	" LEFT JOIN aiplat.organizations o ON o.id = d.organization_id" \
 	" LEFT JOIN aiplat.users u ON u.id = d.user_id" \
 	" LEFT JOIN aiplat.ai_models_system m ON m.id = d.model_id"
-
-/* Runs one statement as the connection's identity: a bare statement for the
- * platform (one round trip), a transaction for a person. */
-static int query_as(aiplat_db *db, aiplat_table **out, const char *sql, int n,
-                    const char *const *params)
-{
-	if (!aiplat_db_identity(db)->acting)
-		return aiplat_db_query_table(db, out, sql, n, params);
-	int rc = aiplat_db_begin(db);
-	if (rc)
-		return rc;
-	if ((rc = aiplat_db_query_table(db, out, sql, n, params)) != 0) {
-		aiplat_db_rollback(db);
-		return rc;
-	}
-	if ((rc = aiplat_db_commit(db)) != 0) {
-		aiplat_table_free(*out);
-		*out = NULL;
-	}
-	return rc;
-}
 
 static const char *num(char *buf, size_t size, long long v)
 {
@@ -73,7 +53,7 @@ int aiplat_quota_admit(aiplat_db *db, const char *mode, const aiplat_quota_reque
 		r->ttl_s > 0 ? ttl : NULL, r->at
 	};
 	aiplat_table *t = NULL;
-	int rc = query_as(db, &t,
+	int rc = aiplat_db_query_table_as(db, &t,
 		"SELECT " DECISION_COLUMNS
 		"  FROM aiplat.quota_admit($1, $2, $3, $4::bigint, $5, $6::uuid, $7::bigint, $8::bigint,"
 		"                          $9::integer, $10, $11::interval, $12::timestamptz) d"
@@ -93,7 +73,7 @@ int aiplat_quota_finish(aiplat_db *db, const char *reservation, bool settle, lon
 	const char *params[6] = { reservation, settle ? "true" : "false",
 	                          num(tin, sizeof(tin), tokens_in), num(tout, sizeof(tout), tokens_out),
 	                          num(lat, sizeof(lat), latency_ms), request_id };
-	return query_as(db, out,
+	return aiplat_db_query_table_as(db, out,
 		"SELECT d.allowed, d.reason, o.slug AS organization, u.email AS user, m.name AS model,"
 		"       d.reservation_id, d.event_id, d.used AS tokens, round(d.cost_micro_usd / 1e6, 6) AS cost_usd"
 		"  FROM aiplat.quota_finish($1::uuid, $2::boolean, $3::bigint, $4::bigint, $5::integer, $6) d"

@@ -123,6 +123,63 @@ REVOKE ALL ON FUNCTION aiplat.member_user_id(uuid, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aiplat.member_user_id(uuid, text) TO aiplat_app;
 
 -- ---------------------------------------------------------------------------
+-- Requests per person and day (seed 003 1.2.7): counted in the admission
+-- step, under the organisation's lock, per local day.
+-- ---------------------------------------------------------------------------
+
+CREATE TABLE aiplat.request_counters (
+  organization_id  uuid NOT NULL REFERENCES aiplat.organizations (id) ON DELETE CASCADE,
+  user_id          uuid NOT NULL REFERENCES aiplat.users (id) ON DELETE CASCADE,
+  day              date NOT NULL,
+  requests         integer NOT NULL DEFAULT 0 CHECK (requests >= 0),
+  PRIMARY KEY (organization_id, user_id, day)
+);
+COMMENT ON TABLE aiplat.request_counters IS
+  'admitted requests (consume, reserve) per person and local day, for the daily request limit';
+ALTER TABLE aiplat.request_counters ENABLE ROW LEVEL SECURITY;
+GRANT SELECT ON aiplat.request_counters TO aiplat_app;
+CREATE POLICY request_counters_select ON aiplat.request_counters FOR SELECT TO aiplat_app USING (
+  (SELECT aiplat.is_superadmin())
+  OR (organization_id = (SELECT aiplat.current_org_id())
+      AND ((user_id = (SELECT aiplat.current_user_id())
+            AND (SELECT aiplat.has_current_permission('usage', 'read')))
+           OR (SELECT aiplat.has_current_permission('usage', 'read_all')))));
+
+-- A feature flag as the organisation sees it: its own row wins over the
+-- global one; NULL when neither exists.
+CREATE FUNCTION aiplat.effective_flag(org uuid, flag text, OUT enabled boolean, OUT value jsonb)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, aiplat AS $$
+BEGIN
+  SELECT f.enabled, f.value INTO enabled, value FROM aiplat.feature_flags f
+   WHERE f.name = flag AND (f.organization_id = org OR f.organization_id IS NULL)
+   ORDER BY f.organization_id NULLS LAST LIMIT 1;
+END
+$$;
+GRANT EXECUTE ON FUNCTION aiplat.effective_flag(uuid, text) TO aiplat_app;
+
+-- Requests a person may make per day: the flag ai.daily_requests when it
+-- is on and carries a number ({"limit": N} or N), else the plan's
+-- daily_request_limit; NULL means no limit.
+CREATE FUNCTION aiplat.daily_request_limit(org uuid) RETURNS integer
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, aiplat AS $$
+DECLARE
+  f record;
+  n jsonb;
+BEGIN
+  f := aiplat.effective_flag(org, 'ai.daily_requests');
+  IF f.enabled THEN
+    n := CASE jsonb_typeof(f.value) WHEN 'object' THEN f.value -> 'limit' ELSE f.value END;
+    IF jsonb_typeof(n) = 'number' AND (n #>> '{}')::numeric >= 1 THEN
+      RETURN least((n #>> '{}')::numeric, 2147483647)::integer;
+    END IF;
+  END IF;
+  RETURN (SELECT p.daily_request_limit FROM aiplat.organizations o
+            JOIN aiplat.plans p ON p.code = o.pricing_plan WHERE o.id = org);
+END
+$$;
+GRANT EXECUTE ON FUNCTION aiplat.daily_request_limit(uuid) TO aiplat_app;
+
+-- ---------------------------------------------------------------------------
 -- Decisions
 -- ---------------------------------------------------------------------------
 
@@ -144,12 +201,15 @@ CREATE TYPE aiplat.quota_decision AS (
   organization_id  uuid,
   user_id          uuid,
   model_id         bigint,
-  cost_micro_usd   bigint
+  cost_micro_usd   bigint,
+  requests_today   bigint,    -- admitted requests of the person today (local day)
+  request_limit    bigint,    -- the daily request limit, NULL: none
+  requests_reset_at timestamptz
 );
 COMMENT ON TYPE aiplat.quota_decision IS
   'the outcome of aiplat.quota_admit; reason is ok, model_free or duplicate when allowed, else '
   'not_a_member, model_inactive, plan_insufficient, model_not_enabled, trial_expired, '
-  'org_quota_exceeded or user_limit_exceeded';
+  'rate_limited, org_quota_exceeded or user_limit_exceeded';
 
 -- Organisation by slug or id, person by email or id, model by name or id;
 -- unknown ones are invalid input (22023).
@@ -312,6 +372,7 @@ DECLARE
   tin bigint;
   tout bigint;
   at timestamptz;
+  today date;
 BEGIN
   IF p_mode NOT IN ('check', 'consume', 'reserve', 'record') THEN
     RAISE EXCEPTION 'unknown quota mode %', p_mode USING ERRCODE = 'invalid_parameter_value';
@@ -363,6 +424,18 @@ BEGIN
         THEN 'trial_expired'
       WHEN m.is_free THEN 'model_free'
     END;
+    /* Requests per day, free models included (seed 003 1.2.7). */
+    d.request_limit := aiplat.daily_request_limit(o.id);
+    IF d.request_limit IS NOT NULL THEN
+      today := (now_ AT TIME ZONE o.time_zone)::date;
+      SELECT requests INTO d.requests_today FROM aiplat.request_counters
+       WHERE organization_id = o.id AND user_id = refs.user_id AND day = today;
+      d.requests_today := coalesce(d.requests_today, 0);
+      d.requests_reset_at := (today + 1)::timestamp AT TIME ZONE o.time_zone;
+      IF (d.reason IS NULL OR d.reason = 'model_free') AND d.requests_today >= d.request_limit THEN
+        d.reason := 'rate_limited';
+      END IF;
+    END IF;
   END IF;
 
   /* The person's counter for the current period: created and locked when writing. */
@@ -400,11 +473,19 @@ BEGIN
   END IF;
   IF d.reason = 'org_quota_exceeded' THEN
     d.used := d.org_used; d.lim := d.org_quota; d.resets_at := d.org_resets_at;
+  ELSIF d.reason = 'rate_limited' THEN
+    d.used := d.requests_today; d.lim := d.request_limit; d.resets_at := d.requests_reset_at;
   ELSE
     d.used := d.user_used; d.lim := d.user_limit; d.resets_at := d.user_resets_at;
   END IF;
   IF NOT d.allowed OR p_mode = 'check' THEN
     RETURN d;
+  END IF;
+  IF d.request_limit IS NOT NULL AND p_mode IN ('consume', 'reserve') THEN
+    INSERT INTO aiplat.request_counters AS rc (organization_id, user_id, day, requests)
+    VALUES (o.id, refs.user_id, today, 1)
+    ON CONFLICT (organization_id, user_id, day) DO UPDATE SET requests = rc.requests + 1;
+    d.requests_today := d.requests_today + 1;
   END IF;
 
   IF p_mode = 'reserve' THEN
@@ -474,7 +555,8 @@ COMMENT ON FUNCTION aiplat.quota_admit(text, text, text, bigint, text, uuid, big
 -- estimate: the call happened) and frees the rest; or releases it.
 CREATE FUNCTION aiplat.quota_finish(p_reservation uuid, p_settle boolean,
                                     p_tokens_in bigint DEFAULT NULL, p_tokens_out bigint DEFAULT 0,
-                                    p_latency_ms integer DEFAULT NULL, p_request_id text DEFAULT NULL)
+                                    p_latency_ms integer DEFAULT NULL, p_request_id text DEFAULT NULL,
+                                    p_source text DEFAULT 'settle')
 RETURNS aiplat.quota_decision
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, aiplat AS $$
 DECLARE
@@ -511,11 +593,14 @@ BEGIN
   IF p_tokens_in IS NULL OR p_tokens_in < 0 OR coalesce(p_tokens_out, 0) < 0 THEN
     RAISE EXCEPTION 'settle needs the tokens used' USING ERRCODE = 'invalid_parameter_value';
   END IF;
+  IF p_source NOT IN ('settle', 'ai') THEN
+    RAISE EXCEPTION 'unknown usage source %', p_source USING ERRCODE = 'invalid_parameter_value';
+  END IF;
   SELECT * INTO m FROM aiplat.ai_models_system WHERE id = r.model_id;
   d.event_id := gen_random_uuid();
   d.cost_micro_usd := aiplat.record_usage(o, m, r.user_id, now_, d.event_id, p_tokens_in,
                                           coalesce(p_tokens_out, 0), p_latency_ms,
-                                          coalesce(p_request_id, r.request_id), 'settle', r.id);
+                                          coalesce(p_request_id, r.request_id), p_source, r.id);
   UPDATE aiplat.quota_reservations
      SET status = 'settled', settled_tokens = p_tokens_in + coalesce(p_tokens_out, 0), finished_at = now_
    WHERE organization_id = r.organization_id AND id = r.id;
@@ -637,6 +722,8 @@ BEGIN
     DELETE FROM aiplat.usage_event_ids WHERE recorded_at < now_ - make_interval(days => keep_days)
     RETURNING 1)
   SELECT count(*) INTO event_ids_pruned FROM r;
+  /* Request counters matter for a day; a few days' are kept to look at. */
+  DELETE FROM aiplat.request_counters WHERE day < (now_ AT TIME ZONE 'UTC')::date - 7;
   partitions_dropped := 0;
   FOR part IN
     SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
@@ -662,7 +749,7 @@ GRANT EXECUTE ON FUNCTION
   aiplat.quota_refs(text, text, text),
   aiplat.quota_admit(text, text, text, bigint, text, uuid, bigint, bigint, integer, text, interval,
                      timestamptz),
-  aiplat.quota_finish(uuid, boolean, bigint, bigint, integer, text)
+  aiplat.quota_finish(uuid, boolean, bigint, bigint, integer, text, text)
   TO aiplat_app;
 REVOKE ALL ON FUNCTION aiplat.quota_housekeeping(), aiplat.quota_authorize(uuid, uuid, boolean)
   FROM PUBLIC;
@@ -671,7 +758,7 @@ GRANT EXECUTE ON FUNCTION aiplat.quota_authorize(uuid, uuid, boolean) TO aiplat_
 -- migrate:down
 DROP FUNCTION aiplat.quota_housekeeping();
 DROP FUNCTION aiplat.apply_usage_deltas();
-DROP FUNCTION aiplat.quota_finish(uuid, boolean, bigint, bigint, integer, text);
+DROP FUNCTION aiplat.quota_finish(uuid, boolean, bigint, bigint, integer, text, text);
 DROP FUNCTION aiplat.quota_admit(text, text, text, bigint, text, uuid, bigint, bigint, integer, text,
                                  interval, timestamptz);
 DROP FUNCTION aiplat.lock_org(uuid, timestamptz);
@@ -680,6 +767,9 @@ DROP FUNCTION aiplat.record_usage(aiplat.organizations, aiplat.ai_models_system,
 DROP FUNCTION aiplat.quota_authorize(uuid, uuid, boolean);
 DROP FUNCTION aiplat.quota_refs(text, text, text);
 DROP TYPE aiplat.quota_decision;
+DROP FUNCTION aiplat.daily_request_limit(uuid);
+DROP FUNCTION aiplat.effective_flag(uuid, text);
+DROP TABLE aiplat.request_counters;
 DROP FUNCTION aiplat.model_name(bigint);
 DROP FUNCTION aiplat.member_user_id(uuid, text);
 DROP TRIGGER organizations_delete_rollups ON aiplat.organizations;

@@ -54,6 +54,18 @@ int aiplat_db_query_table(aiplat_db *db, aiplat_table **out, const char *sql, in
 /* First column of the first row as a malloc'd string; *out NULL when no row or NULL. */
 int aiplat_db_query_value(aiplat_db *db, char **out, const char *sql, int nparams,
                           const char *const *params);
+/*
+ * The same, as the connection's identity: outside a transaction, a person
+ * gets one of their own around the statement (so row-level security and
+ * the identity settings apply); the platform runs the bare statement.
+ */
+int aiplat_db_query_as(aiplat_db *db, PGresult **out, const char *sql, int nparams,
+                       const char *const *params);
+int aiplat_db_query_table_as(aiplat_db *db, aiplat_table **out, const char *sql, int nparams,
+                             const char *const *params);
+int aiplat_db_query_value_as(aiplat_db *db, char **out, const char *sql, int nparams,
+                             const char *const *params);
+
 /* Runs several statements without parameters (migration files, seed scripts). */
 int aiplat_db_exec_script(aiplat_db *db, const char *sql);
 

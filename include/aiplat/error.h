@@ -48,6 +48,8 @@ typedef struct aiplat_error {
 	char hint[512];            /* empty when there is nothing to suggest */
 	char sqlstate[6];          /* empty unless the error came from PostgreSQL */
 	int http_status;           /* 0 unless the error came from an HTTP peer */
+	char provider_error[32];   /* AI providers: a stable kind (see aiplat/provider.h), else empty */
+	char request_id[128];      /* AI providers: the provider's request id, when it sent one */
 	int sql_position;          /* 1-based character offset into the statement, or 0 */
 } aiplat_error;
 
@@ -67,6 +69,8 @@ int aiplat_error_hint(const char *fmt, ...) __attribute__((format(printf, 1, 2))
 int aiplat_error_prefix(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void aiplat_error_set_sqlstate(const char *sqlstate);
 void aiplat_error_set_http_status(int status);
+/* For AI provider failures: the stable kind and the provider's request id. */
+void aiplat_error_set_provider(const char *kind, const char *request_id);
 void aiplat_error_set_sql_position(int position);
 
 /* Maps a SQLSTATE to the aiplat_err code that describes it best. */

@@ -180,15 +180,14 @@ static int build_sql(aiplat_buf *sql, const aiplat_report_opts *o, const enum di
 	 * primary key (organization_id, day, ...). $4: day|week|month; $5/$6:
 	 * since as a date / days ago; $7/$8: until likewise. */
 	int rc = aiplat_buf_puts(sql,
-		"WITH w AS ("
+		"WITH w AS MATERIALIZED ("   /* not folded into the join: once per organisation */
 		"  SELECT o.id,"
 		"         coalesce(date_trunc($4, t.local)::date, $5::date, t.local::date - $6::int,"
 		"                  '-infinity'::date) AS lo,"
 		"         coalesce((date_trunc($4, t.local) + ('1 ' || $4)::interval)::date, $7::date,"
 		"                  t.local::date - $8::int, 'infinity'::date) AS hi"
 		"    FROM aiplat.organizations o"
-		"   CROSS JOIN (SELECT aiplat.clock() AS now_) c"
-		"   CROSS JOIN LATERAL (SELECT c.now_ AT TIME ZONE o.time_zone AS local) t"
+		"   CROSS JOIN LATERAL (SELECT (SELECT aiplat.clock()) AT TIME ZONE o.time_zone AS local) t"
 		"   WHERE $1::uuid IS NULL OR o.id = $1::uuid),"
 		" a AS (SELECT ");
 	for (int i = 0; i < n; i++)

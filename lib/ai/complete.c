@@ -1,0 +1,382 @@
+/*
+ * `aiplat ai complete`: a provider call with the quota engine around it.
+ *
+ *   1. the organisation's `ai` flag must not be off;
+ *   2. the prompt is built (a stored prompt or a task of the model, filled
+ *      with the input) and estimated;
+ *   3. estimate + output cap is reserved: a denial ends here, before any
+ *      request is sent;
+ *   4. the model's provider settings and key are fetched for that
+ *      reservation, and the provider is called (with retries);
+ *   5. success settles the reservation to the provider's reported usage
+ *      (one usage event: latency, cost, request id); a stream cut short,
+ *      or an answer without usage, settles at the estimate; a failure
+ *      releases it, and a fallback model, when given, is tried once.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "aiplat/ai.h"
+#include "aiplat/buf.h"
+#include "aiplat/error.h"
+#include "aiplat/quota.h"
+
+void aiplat_complete_result_dispose(aiplat_complete_result *r)
+{
+	free(r->text);
+	aiplat_table_free(r->decision);
+	memset(r, 0, sizeof(*r));
+}
+
+/* ---- templates -------------------------------------------------------------------------- */
+
+static const char *var_value(const char *name, size_t n, const char *const *vars, size_t nvars)
+{
+	for (size_t i = 0; i < nvars; i++) {
+		const char *eq = strchr(vars[i], '=');
+		if (eq && (size_t)(eq - vars[i]) == n && !strncmp(vars[i], name, n))
+			return eq + 1;
+	}
+	return NULL;
+}
+
+int aiplat_render_template(const char *tmpl, const char *input, const char *const *vars, size_t nvars,
+                           char **out)
+{
+	aiplat_buf b = AIPLAT_BUF_INIT;
+	aiplat_buf_puts(&b, "");
+	bool placeholders = false;
+	const char *p = tmpl;
+	while (*p) {
+		const char *open = strstr(p, "{{");
+		const char *close = open ? strstr(open + 2, "}}") : NULL;
+		if (!open || !close) {
+			aiplat_buf_puts(&b, p);
+			break;
+		}
+		aiplat_buf_put(&b, p, (size_t)(open - p));
+		const char *name = open + 2;
+		while (*name == ' ')
+			name++;
+		size_t n = (size_t)(close - name);
+		while (n && name[n - 1] == ' ')
+			n--;
+		placeholders = true;
+		const char *v = var_value(name, n, vars, nvars);
+		if (!v)
+			v = input;
+		if (!v) {
+			aiplat_buf_dispose(&b);
+			aiplat_error_set(AIPLAT_EUSAGE, AIPLAT_ERRCLASS_INPUT, "the task needs {{%.*s}}", (int)n, name);
+			return aiplat_error_hint("give it as the prompt, or --var %.*s=VALUE", (int)n, name);
+		}
+		aiplat_buf_puts(&b, v);
+		p = close + 2;
+	}
+	if (!placeholders && input && *input) {
+		aiplat_buf_puts(&b, "\n\n");
+		aiplat_buf_puts(&b, input);
+	}
+	*out = aiplat_buf_detach(&b);
+	return *out ? 0 : aiplat_error_set(AIPLAT_EINTERNAL, AIPLAT_ERRCLASS_NOMEMORY, "out of memory");
+}
+
+/* ---- the steps --------------------------------------------------------------------------- */
+
+/* The organisation (id) and person (email or id) the call is for. */
+typedef struct call_target {
+	const char *org;
+	const char *user;
+} call_target;
+
+static int check_flag(aiplat_db *db, const char *org_id, const char *org_slug)
+{
+	const char *params[1] = { org_id };
+	char *enabled = NULL;
+	int rc = aiplat_db_query_value(db, &enabled, "SELECT enabled FROM aiplat.effective_flag($1::uuid, 'ai')",
+	                               1, params);   /* in the caller's transaction */
+	bool off = !rc && enabled && !strcmp(enabled, "f");
+	free(enabled);
+	if (rc)
+		return rc;
+	if (off) {
+		aiplat_error_set(AIPLAT_EPERM, AIPLAT_ERRCLASS_ACCESS,
+		                 "AI features are switched off for %s (feature flag ai)", org_slug);
+		return aiplat_error_hint("an admin turns them on with: aiplat flag set ai on --org %s", org_slug);
+	}
+	return 0;
+}
+
+/* The prompt: a stored prompt named by the task, else the model's task of that name. */
+static int build_prompt(aiplat_db *db, const char *org_id, const aiplat_complete_opts *o,
+                        const char *tasks_json, char **prompt)
+{
+	if (!o->task) {
+		if (!o->input || !*o->input)
+			return aiplat_error_set(AIPLAT_EUSAGE, AIPLAT_ERRCLASS_INPUT,
+			                        "no prompt: give it as an argument, or - to read stdin");
+		*prompt = strdup(o->input);
+		return *prompt ? 0 : aiplat_error_set(AIPLAT_EINTERNAL, AIPLAT_ERRCLASS_NOMEMORY, "out of memory");
+	}
+	const char *params[3] = { org_id, o->task, tasks_json };
+	char *tmpl = NULL;
+	int rc = aiplat_db_query_value_as(db, &tmpl,
+		"SELECT coalesce((SELECT body FROM aiplat.effective_prompt($1::uuid, $2)),"
+		"                (SELECT t ->> 'prompt' FROM jsonb_array_elements($3::jsonb) AS t"
+		"                  WHERE lower(t ->> 'name') = lower($2) LIMIT 1))", 3, params);
+	if (rc)
+		return rc;
+	if (!tmpl) {
+		aiplat_error_set(AIPLAT_EINVALID, AIPLAT_ERRCLASS_INPUT, "no task or prompt \"%s\" for %s",
+		                 o->task, o->model);
+		return aiplat_error_hint("aiplat model show %s lists its tasks; aiplat prompt list the prompts",
+		                         o->model);
+	}
+	rc = aiplat_render_template(tmpl, o->input, o->vars, o->nvars, prompt);
+	free(tmpl);
+	return rc;
+}
+
+/* Reserves; *reservation is set when allowed, result->decision when denied. */
+static int reserve(aiplat_db *db, const call_target *t, const char *model, long long tokens, double ttl_s,
+                   char reservation[40], aiplat_complete_result *res)
+{
+	aiplat_quota_request q = AIPLAT_QUOTA_REQUEST_INIT;
+	q.org = t->org;
+	q.user = t->user;
+	q.model = model;
+	q.tokens = tokens;
+	q.ttl_s = ttl_s;
+	aiplat_table *d = NULL;
+	bool allowed = false;
+	int rc = aiplat_quota_admit(db, "reserve", &q, &d, &allowed);
+	if (rc)
+		return rc;
+	if (!allowed) {
+		aiplat_table_free(res->decision);
+		res->decision = d;
+		const char *reason = aiplat_table_cell(d, 0, 1);
+		return aiplat_error_set(AIPLAT_ENEGATIVE, AIPLAT_ERRCLASS_QUOTA, "denied: %s (nothing was sent to %s)",
+		                        reason ? reason : "?", model);
+	}
+	for (size_t c = 0; c < aiplat_table_ncols(d); c++)
+		if (!strcmp(aiplat_table_column_name(d, c), "reservation_id"))
+			snprintf(reservation, 40, "%s", aiplat_table_cell(d, 0, c));
+	aiplat_table_free(d);
+	return 0;
+}
+
+/* The provider settings of the reserved model; strings live in *res_out (PQclear it). */
+static int fetch_config(aiplat_db *db, const char *reservation, aiplat_provider_config *cfg,
+                        PGresult **res_out, char **key_out)
+{
+	const char *params[2] = { reservation, getenv("AIPLAT_SECRET_KEY") };
+	PGresult *r = NULL;
+	int rc = aiplat_db_query_as(db, &r,
+		"SELECT provider_kind, endpoint, provider_model, max_tokens, system_message, api_key_ref,"
+		"       api_key, name"
+		"  FROM aiplat.call_config($1::uuid, $2)", 2, params);
+	if (rc)
+		return rc;
+	*res_out = r;
+	int kind = aiplat_provider_kind_parse(PQgetvalue(r, 0, 0));
+	if (kind < 0)
+		return aiplat_error_set(AIPLAT_EINVALID, AIPLAT_ERRCLASS_CONFIG, "model %s has an unknown provider %s",
+		                        PQgetvalue(r, 0, 7), PQgetvalue(r, 0, 0));
+	cfg->kind = (aiplat_provider_kind)kind;
+	cfg->endpoint = aiplat_provider_endpoint(cfg->kind, PQgetisnull(r, 0, 1) ? NULL : PQgetvalue(r, 0, 1));
+	cfg->model = PQgetvalue(r, 0, 2);
+	if (!PQgetisnull(r, 0, 3))
+		cfg->max_tokens = atol(PQgetvalue(r, 0, 3));
+	cfg->system_message = PQgetisnull(r, 0, 4) ? NULL : PQgetvalue(r, 0, 4);
+	*key_out = NULL;
+	if (!PQgetisnull(r, 0, 6)) {
+		*key_out = strdup(PQgetvalue(r, 0, 6));
+	} else if (!PQgetisnull(r, 0, 5) && !strncmp(PQgetvalue(r, 0, 5), "env:", 4)) {
+		const char *name = PQgetvalue(r, 0, 5) + 4;
+		const char *v = getenv(name);
+		if (!v || !*v) {
+			aiplat_error_set(AIPLAT_EPROVIDER, AIPLAT_ERRCLASS_CONFIG,
+			                 "model %s takes its API key from %s, which is not set", PQgetvalue(r, 0, 7), name);
+			aiplat_error_set_provider("auth", NULL);
+			return AIPLAT_EPROVIDER;
+		}
+		*key_out = strdup(v);
+	}
+	cfg->api_key = *key_out;
+	return 0;
+}
+
+static void wipe_free(char *s)
+{
+	if (s) {
+		memset(s, 0, strlen(s));
+		free(s);
+	}
+}
+
+static int finish(aiplat_db *db, const char *reservation, bool settle, long long tin, long long tout,
+                  int latency_ms, const char *request_id, aiplat_complete_result *res)
+{
+	char in[32], out[32], lat[32];
+	snprintf(in, sizeof(in), "%lld", tin);
+	snprintf(out, sizeof(out), "%lld", tout);
+	snprintf(lat, sizeof(lat), "%d", latency_ms);
+	const char *params[6] = { reservation, settle ? "true" : "false", settle ? in : NULL,
+	                          settle ? out : NULL, settle ? lat : NULL,
+	                          request_id && *request_id ? request_id : NULL };
+	PGresult *r = NULL;
+	int rc = aiplat_db_query_as(db, &r,
+		"SELECT event_id, cost_micro_usd FROM aiplat.quota_finish($1::uuid, $2::boolean, $3::bigint,"
+		"       $4::bigint, $5::integer, $6, 'ai')", 6, params);
+	if (!rc && settle && PQntuples(r) == 1) {
+		snprintf(res->event_id, sizeof(res->event_id), "%s", PQgetvalue(r, 0, 0));
+		res->cost_usd = atof(PQgetvalue(r, 0, 1)) / 1e6;
+	}
+	PQclear(r);
+	return rc;
+}
+
+/* Whether a failure may be worth trying another model for. */
+static bool unavailable(const char *kind)
+{
+	static const char *const kinds[] = { "connect", "timeout", "rate_limited", "overloaded", "server_error" };
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (!strcmp(kind, kinds[i]))
+			return true;
+	return false;
+}
+
+/* One attempt with one model: reserve, call, settle or release. */
+static int call_model(aiplat_db *db, const call_target *t, const char *model, const aiplat_complete_opts *o,
+                      const char *org_id, aiplat_complete_result *res)
+{
+	/* What the call will look like: its prompt, its size. */
+	const char *params[1] = { model };
+	PGresult *shape = NULL;
+	int rc = aiplat_db_query_as(db, &shape,
+		"SELECT model_id, name, max_tokens, system_message, tasks::text FROM aiplat.call_shape($1)",
+		1, params);
+	if (rc)
+		return rc;
+	if (PQntuples(shape) != 1 || PQgetisnull(shape, 0, 0)) {
+		PQclear(shape);
+		return aiplat_error_set(AIPLAT_EINVALID, AIPLAT_ERRCLASS_INPUT, "no model \"%s\"", model);
+	}
+	char *prompt = NULL;
+	rc = build_prompt(db, org_id, o, PQgetisnull(shape, 0, 4) ? "[]" : PQgetvalue(shape, 0, 4), &prompt);
+	if (rc) {
+		PQclear(shape);
+		return rc;
+	}
+	long max_tokens = o->max_tokens > 0 ? o->max_tokens
+	                  : !PQgetisnull(shape, 0, 2) ? atol(PQgetvalue(shape, 0, 2)) : 1024;
+	aiplat_ai_message msg = { "user", prompt };
+	long long estimate = aiplat_estimate_prompt_tokens(
+		PQgetisnull(shape, 0, 3) ? NULL : PQgetvalue(shape, 0, 3), &msg, 1);
+	snprintf(res->model, sizeof(res->model), "%s", PQgetvalue(shape, 0, 1));
+	PQclear(shape);
+
+	aiplat_provider_config cfg = AIPLAT_PROVIDER_CONFIG_INIT;
+	cfg.timeout_s = o->timeout_s;
+	cfg.max_retries = o->max_retries;
+	int retries = cfg.max_retries >= 0 ? cfg.max_retries : 3;
+	double per_attempt = cfg.timeout_s > 0 ? cfg.timeout_s : 120;
+	/* Held long enough for every attempt and wait; a crash lets it lapse. */
+	double ttl = per_attempt * (retries + 1) + 30.0 * retries + 60;
+	char reservation[40] = "";
+	rc = reserve(db, t, res->model, estimate + max_tokens, ttl, reservation, res);
+	if (rc) {
+		free(prompt);
+		return rc;
+	}
+	PGresult *conf = NULL;
+	char *key = NULL;
+	rc = fetch_config(db, reservation, &cfg, &conf, &key);
+	if (!rc) {
+		cfg.max_tokens = max_tokens;
+		snprintf(res->provider, sizeof(res->provider), "%s", aiplat_provider_kind_name(cfg.kind));
+		const aiplat_provider *p = aiplat_provider_get(cfg.kind);
+		aiplat_ai_request req = { &msg, 1, o->json_mode, o->on_text, o->ctx };
+		aiplat_ai_response out;
+		rc = o->stream ? p->stream(&cfg, &req, &out) : p->complete(&cfg, &req, &out);
+		res->attempts += out.attempts;
+		res->latency_ms = out.latency_ms;
+		snprintf(res->request_id, sizeof(res->request_id), "%s", out.request_id);
+		if (rc) {
+			aiplat_error saved = *aiplat_error_last();
+			finish(db, reservation, false, 0, 0, 0, NULL, res);
+			aiplat_error_restore(&saved);
+		} else {
+			/* The provider's numbers; the reservation's where it gave none. */
+			res->estimated = out.cut || out.input_tokens < 0 || out.output_tokens < 0;
+			res->input_tokens = out.cut || out.input_tokens < 0 ? estimate : out.input_tokens;
+			res->output_tokens = out.cut || out.output_tokens < 0 ? max_tokens : out.output_tokens;
+			res->cut = out.cut;
+			free(res->text);
+			res->text = out.text;
+			res->text_len = out.text_len;
+			out.text = NULL;
+			rc = finish(db, reservation, true, res->input_tokens, res->output_tokens,
+			            (int)(out.latency_ms + 0.5), out.request_id, res);
+			if (!rc && out.cut) {
+				rc = aiplat_error_set(AIPLAT_EPROVIDER, AIPLAT_ERRCLASS_PROVIDER,
+				                      "%s: the stream was cut before it ended; usage settled at the "
+				                      "reserved estimate (%lld tokens)%s%s%s", res->provider,
+				                      res->input_tokens + res->output_tokens,
+				                      out.request_id[0] ? " (request id " : "", out.request_id,
+				                      out.request_id[0] ? ")" : "");
+				aiplat_error_set_provider("stream_cut", out.request_id);
+			}
+		}
+		aiplat_ai_response_dispose(&out);
+	} else {
+		aiplat_error saved = *aiplat_error_last();
+		finish(db, reservation, false, 0, 0, 0, NULL, res);
+		aiplat_error_restore(&saved);
+	}
+	wipe_free(key);
+	PQclear(conf);
+	free(prompt);
+	return rc;
+}
+
+int aiplat_ai_complete(aiplat_db *db, const aiplat_complete_opts *o, aiplat_complete_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	const aiplat_identity *who = aiplat_db_identity(db);
+	if (!who->org_id[0]) {
+		aiplat_error_set(AIPLAT_EUSAGE, AIPLAT_ERRCLASS_INPUT, "which organization?");
+		return aiplat_error_hint("give --org SLUG (or set AIPLAT_ORG)");
+	}
+	if (!o->model)
+		return aiplat_error_set(AIPLAT_EUSAGE, AIPLAT_ERRCLASS_INPUT, "which model? give --model");
+	call_target t = { who->org_id, o->user ? o->user : (who->acting ? who->user_id : NULL) };
+	if (!t.user) {
+		aiplat_error_set(AIPLAT_EUSAGE, AIPLAT_ERRCLASS_INPUT, "whose call?");
+		return aiplat_error_hint("act as the person with --as EMAIL (or give --user EMAIL)");
+	}
+	/* Reads run in short transactions of the identity; the reservation and
+	 * settlement are their own (a call may take minutes: no transaction
+	 * stays open across it). */
+	int rc = aiplat_db_begin(db);
+	if (!rc) {
+		rc = check_flag(db, who->org_id, who->org_slug);
+		if (rc)
+			aiplat_db_rollback(db);
+		else
+			rc = aiplat_db_commit(db);
+	}
+	if (rc)
+		return rc;
+	rc = call_model(db, &t, o->model, o, who->org_id, res);
+	if (rc == AIPLAT_EPROVIDER && o->fallback && unavailable(aiplat_error_last()->provider_error)) {
+		aiplat_log(AIPLAT_LOG_INFO, "%s is unavailable (%s); trying %s", res->model,
+		           aiplat_error_last()->provider_error, o->fallback);
+		int attempts = res->attempts;
+		rc = call_model(db, &t, o->fallback, o, who->org_id, res);
+		res->attempts += attempts;
+		res->fell_back = true;
+	}
+	return rc;
+}
