@@ -297,15 +297,6 @@ static bool needs_own_transaction(aiplat_db *db)
 	return db->identity.acting && !aiplat_db_in_transaction(db);
 }
 
-static int end_own_transaction(aiplat_db *db, int rc)
-{
-	if (rc) {
-		aiplat_db_rollback(db);
-		return rc;
-	}
-	return aiplat_db_commit(db);
-}
-
 int aiplat_db_query_as(aiplat_db *db, PGresult **out, const char *sql, int nparams,
                        const char *const *params)
 {
@@ -315,7 +306,7 @@ int aiplat_db_query_as(aiplat_db *db, PGresult **out, const char *sql, int npara
 	int rc = aiplat_db_begin(db);
 	if (rc)
 		return rc;
-	rc = end_own_transaction(db, aiplat_db_query(db, out, sql, nparams, params));
+	rc = aiplat_db_end(db, aiplat_db_query(db, out, sql, nparams, params));
 	if (rc) {
 		PQclear(*out);
 		*out = NULL;
@@ -327,16 +318,12 @@ int aiplat_db_query_table_as(aiplat_db *db, aiplat_table **out, const char *sql,
                              const char *const *params)
 {
 	*out = NULL;
-	if (!needs_own_transaction(db))
-		return aiplat_db_query_table(db, out, sql, nparams, params);
-	int rc = aiplat_db_begin(db);
+	PGresult *res;
+	int rc = aiplat_db_query_as(db, &res, sql, nparams, params);
 	if (rc)
 		return rc;
-	rc = end_own_transaction(db, aiplat_db_query_table(db, out, sql, nparams, params));
-	if (rc) {
-		aiplat_table_free(*out);
-		*out = NULL;
-	}
+	rc = aiplat_table_from_result(out, res);
+	PQclear(res);
 	return rc;
 }
 
@@ -344,15 +331,22 @@ int aiplat_db_query_value_as(aiplat_db *db, char **out, const char *sql, int npa
                              const char *const *params)
 {
 	*out = NULL;
-	if (!needs_own_transaction(db))
-		return aiplat_db_query_value(db, out, sql, nparams, params);
-	int rc = aiplat_db_begin(db);
+	PGresult *res;
+	int rc = aiplat_db_query_as(db, &res, sql, nparams, params);
 	if (rc)
 		return rc;
-	rc = end_own_transaction(db, aiplat_db_query_value(db, out, sql, nparams, params));
-	if (rc) {
-		free(*out);
-		*out = NULL;
-	}
+	if (PQntuples(res) > 0 && PQnfields(res) > 0 && !PQgetisnull(res, 0, 0) &&
+	    !(*out = strdup(PQgetvalue(res, 0, 0))))
+		rc = nomem();
+	PQclear(res);
 	return rc;
+}
+
+int aiplat_db_end(aiplat_db *db, int rc)
+{
+	if (rc) {
+		aiplat_db_rollback(db);
+		return rc;
+	}
+	return aiplat_db_commit(db);
 }

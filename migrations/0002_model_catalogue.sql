@@ -294,46 +294,42 @@ SELECT aiplat.apply_tenant_policies('aiplat.org_system_model_config', 'models', 
 -- Counters, events and reservations: your own rows, or the whole
 -- organisation's with (usage, read_all). They change only through the quota
 -- functions; people may insert their own events and reservations.
-ALTER TABLE aiplat.ai_model_usage ENABLE ROW LEVEL SECURITY;
-GRANT SELECT ON aiplat.ai_model_usage TO aiplat_app;
-CREATE POLICY usage_select ON aiplat.ai_model_usage FOR SELECT TO aiplat_app USING (
-  (SELECT aiplat.is_superadmin())
-  OR (organization_id = (SELECT aiplat.current_org_id())
-      AND ((user_id = (SELECT aiplat.current_user_id())
-            AND (SELECT aiplat.has_current_permission('usage', 'read')))
-           OR (SELECT aiplat.has_current_permission('usage', 'read_all')))));
+-- The read rule of every usage table: superadmins see everything; in the
+-- current organisation, usage:read_all its whole usage and (for tables
+-- with a person) usage:read one's own rows. Read-only for people: the
+-- quota functions write.
+CREATE FUNCTION aiplat.apply_usage_read_policy(tbl regclass, per_person boolean) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', tbl);
+  EXECUTE format('GRANT SELECT ON %s TO aiplat_app', tbl);
+  EXECUTE format(
+    'CREATE POLICY usage_read ON %s FOR SELECT TO aiplat_app USING ('
+    '  (SELECT aiplat.is_superadmin())'
+    '  OR (organization_id = (SELECT aiplat.current_org_id())'
+    '      AND (%s (SELECT aiplat.has_current_permission(''usage'', ''read_all'')))))',
+    tbl,
+    CASE WHEN per_person THEN '(user_id = (SELECT aiplat.current_user_id())'
+                              ' AND (SELECT aiplat.has_current_permission(''usage'', ''read''))) OR'
+         ELSE '' END);
+END
+$$;
+COMMENT ON FUNCTION aiplat.apply_usage_read_policy(regclass, boolean) IS
+  'migration helper: RLS for a usage table (own rows with usage:read, all with usage:read_all)';
+
+SELECT aiplat.apply_usage_read_policy('aiplat.ai_model_usage', true);
 
 -- Events, their ids and reservations are written only by the quota
 -- functions (SECURITY DEFINER); people read their own, or their
 -- organisation's with (usage, read_all).
-ALTER TABLE aiplat.usage_events ENABLE ROW LEVEL SECURITY;
-GRANT SELECT ON aiplat.usage_events TO aiplat_app;
-CREATE POLICY events_select ON aiplat.usage_events FOR SELECT TO aiplat_app USING (
-  (SELECT aiplat.is_superadmin())
-  OR (organization_id = (SELECT aiplat.current_org_id())
-      AND ((user_id = (SELECT aiplat.current_user_id())
-            AND (SELECT aiplat.has_current_permission('usage', 'read')))
-           OR (SELECT aiplat.has_current_permission('usage', 'read_all')))));
-
-ALTER TABLE aiplat.usage_event_ids ENABLE ROW LEVEL SECURITY;
-GRANT SELECT ON aiplat.usage_event_ids TO aiplat_app;
-CREATE POLICY event_ids_select ON aiplat.usage_event_ids FOR SELECT TO aiplat_app USING (
-  (SELECT aiplat.is_superadmin())
-  OR (organization_id = (SELECT aiplat.current_org_id())
-      AND (SELECT aiplat.has_current_permission('usage', 'read_all'))));
-
-ALTER TABLE aiplat.quota_reservations ENABLE ROW LEVEL SECURITY;
-GRANT SELECT ON aiplat.quota_reservations TO aiplat_app;
-CREATE POLICY reservations_select ON aiplat.quota_reservations FOR SELECT TO aiplat_app USING (
-  (SELECT aiplat.is_superadmin())
-  OR (organization_id = (SELECT aiplat.current_org_id())
-      AND ((user_id = (SELECT aiplat.current_user_id())
-            AND (SELECT aiplat.has_current_permission('usage', 'read')))
-           OR (SELECT aiplat.has_current_permission('usage', 'read_all')))));
+SELECT aiplat.apply_usage_read_policy('aiplat.usage_events', true);
+SELECT aiplat.apply_usage_read_policy('aiplat.usage_event_ids', false);
+SELECT aiplat.apply_usage_read_policy('aiplat.quota_reservations', true);
 
 -- migrate:down
 DROP POLICY models_select ON aiplat.ai_models_system;
 DROP TABLE aiplat.quota_reservations;
+DROP FUNCTION aiplat.apply_usage_read_policy(regclass, boolean);
 DROP TABLE aiplat.usage_event_ids;
 DROP TABLE aiplat.usage_events;
 DROP FUNCTION aiplat.ensure_usage_partition(date);

@@ -82,21 +82,8 @@ CREATE TRIGGER organizations_delete_rollups AFTER DELETE ON aiplat.organizations
   REFERENCING OLD TABLE AS deleted_orgs
   FOR EACH STATEMENT EXECUTE FUNCTION aiplat.delete_org_rollups();
 
-ALTER TABLE aiplat.usage_daily_models ENABLE ROW LEVEL SECURITY;
-GRANT SELECT ON aiplat.usage_daily_models TO aiplat_app;
-CREATE POLICY usage_daily_models_select ON aiplat.usage_daily_models FOR SELECT TO aiplat_app USING (
-  (SELECT aiplat.is_superadmin())
-  OR (organization_id = (SELECT aiplat.current_org_id())
-      AND (SELECT aiplat.has_current_permission('usage', 'read_all'))));
-
-ALTER TABLE aiplat.usage_daily ENABLE ROW LEVEL SECURITY;
-GRANT SELECT ON aiplat.usage_daily TO aiplat_app;
-CREATE POLICY usage_daily_select ON aiplat.usage_daily FOR SELECT TO aiplat_app USING (
-  (SELECT aiplat.is_superadmin())
-  OR (organization_id = (SELECT aiplat.current_org_id())
-      AND ((user_id = (SELECT aiplat.current_user_id())
-            AND (SELECT aiplat.has_current_permission('usage', 'read')))
-           OR (SELECT aiplat.has_current_permission('usage', 'read_all')))));
+SELECT aiplat.apply_usage_read_policy('aiplat.usage_daily_models', false);
+SELECT aiplat.apply_usage_read_policy('aiplat.usage_daily', true);
 
 -- Model names for reports: usage stays attributed to a model that was
 -- deactivated or disabled since (which the catalogue policy then hides).
@@ -136,14 +123,7 @@ CREATE TABLE aiplat.request_counters (
 );
 COMMENT ON TABLE aiplat.request_counters IS
   'admitted requests (consume, reserve) per person and local day, for the daily request limit';
-ALTER TABLE aiplat.request_counters ENABLE ROW LEVEL SECURITY;
-GRANT SELECT ON aiplat.request_counters TO aiplat_app;
-CREATE POLICY request_counters_select ON aiplat.request_counters FOR SELECT TO aiplat_app USING (
-  (SELECT aiplat.is_superadmin())
-  OR (organization_id = (SELECT aiplat.current_org_id())
-      AND ((user_id = (SELECT aiplat.current_user_id())
-            AND (SELECT aiplat.has_current_permission('usage', 'read')))
-           OR (SELECT aiplat.has_current_permission('usage', 'read_all')))));
+SELECT aiplat.apply_usage_read_policy('aiplat.request_counters', true);
 
 -- A feature flag as the organisation sees it: its own row wins over the
 -- global one; NULL when neither exists.

@@ -77,6 +77,8 @@ int aiplat_db_begin(aiplat_db *db);
  * (e.g. "model.enable") instead of the default <table>.<operation>. */
 int aiplat_db_begin_audited(aiplat_db *db, const char *action);
 int aiplat_db_commit(aiplat_db *db);
+/* Ends a transaction: commits when rc is 0, else rolls back; returns the outcome. */
+int aiplat_db_end(aiplat_db *db, int rc);
 int aiplat_db_rollback(aiplat_db *db);
 bool aiplat_db_in_transaction(aiplat_db *db);
 

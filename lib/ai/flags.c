@@ -17,6 +17,7 @@
 int aiplat_flag_set(aiplat_db *db, const char *name, bool enabled, const char *value, bool global,
                     aiplat_table **out)
 {
+	*out = NULL;
 	const aiplat_identity *who = aiplat_db_identity(db);
 	const char *org = !global && who->org_id[0] ? who->org_id : NULL;
 	if (value) {
@@ -42,11 +43,7 @@ int aiplat_flag_set(aiplat_db *db, const char *name, bool enabled, const char *v
 			" RETURNING name, enabled, value,"
 			"           CASE WHEN organization_id IS NULL THEN 'global' ELSE 'tenant' END AS scope,"
 			"           updated_at", 4, params);
-	if (rc) {
-		aiplat_db_rollback(db);
-		return rc;
-	}
-	if ((rc = aiplat_db_commit(db)) != 0) {
+	if ((rc = aiplat_db_end(db, rc)) != 0) {
 		aiplat_table_free(*out);
 		*out = NULL;
 	}

@@ -21,6 +21,7 @@ static const char *org_of(aiplat_db *db, bool global)
 int aiplat_prompt_set(aiplat_db *db, const char *key, const char *body, const char *description,
                       bool global, aiplat_table **out)
 {
+	*out = NULL;
 	const char *org = org_of(db, global);
 	if (!body || !*body)
 		return aiplat_error_set(AIPLAT_EINVALID, AIPLAT_ERRCLASS_INPUT, "the prompt is empty");
@@ -43,11 +44,7 @@ int aiplat_prompt_set(aiplat_db *db, const char *key, const char *body, const ch
 			" RETURNING key, version,"
 			"           CASE WHEN organization_id IS NULL THEN 'global' ELSE 'tenant' END AS scope,"
 			"           length(body) AS chars, created_at", 4, params);
-	if (rc) {
-		aiplat_db_rollback(db);
-		return rc;
-	}
-	if ((rc = aiplat_db_commit(db)) != 0) {
+	if ((rc = aiplat_db_end(db, rc)) != 0) {
 		aiplat_table_free(*out);
 		*out = NULL;
 	}
