@@ -150,14 +150,17 @@ static const struct cli_option reset_options[] = {
 
 #define DECISION_DOC \
 	" Reasons: ok, model_free; or not_a_member, model_inactive, plan_insufficient, " \
-	"model_not_enabled, trial_expired, org_quota_exceeded, user_limit_exceeded. The record " \
+	"model_not_enabled, trial_expired, rate_limited (the person's requests today reached the " \
+	"daily limit: the plan's, or the flag ai.daily_requests), org_quota_exceeded, " \
+	"user_limit_exceeded. The record " \
 	"carries the deciding usage, limit and reset time, and the person's and the organisation's " \
 	"figures (--format json for all of them). Exit 0 when allowed, 1 when denied."
 
 const struct cli_command cmd_quota_check = {
 	"quota", "check", NULL, "decide whether a person may use tokens, recording nothing",
 	"Runs the admission rules of the seeds in order (membership, the model's status, plan, "
-	"enablement and trial; free models pass; then the organisation's monthly quota and the "
+	"enablement and trial; the daily request limit; free models pass; then the organisation's "
+	"monthly quota and the "
 	"person's limit for the model's period, counting active reservations) and says why." DECISION_DOC,
 	check_options, 0, 0, CMD_NEED_DB, quota_check, NULL
 };

@@ -146,16 +146,31 @@ int aiplat_db_exec(aiplat_db *db, const char *sql, int nparams, const char *cons
 	return rc;
 }
 
+/* The first column of the first row, malloc'd (NULL for no row or NULL). */
+static int take_value(PGresult *res, char **out)
+{
+	int rc = 0;
+	*out = NULL;
+	if (PQntuples(res) > 0 && PQnfields(res) > 0 && !PQgetisnull(res, 0, 0) &&
+	    !(*out = strdup(PQgetvalue(res, 0, 0))))
+		rc = nomem();
+	PQclear(res);
+	return rc;
+}
+
+static int take_table(PGresult *res, aiplat_table **out)
+{
+	int rc = aiplat_table_from_result(out, res);
+	PQclear(res);
+	return rc;
+}
+
 int aiplat_db_query_table(aiplat_db *db, aiplat_table **out, const char *sql, int nparams,
                           const char *const *params)
 {
 	PGresult *res;
 	int rc = aiplat_db_query(db, &res, sql, nparams, params);
-	if (rc)
-		return rc;
-	rc = aiplat_table_from_result(out, res);
-	PQclear(res);
-	return rc;
+	return rc ? rc : take_table(res, out);
 }
 
 int aiplat_db_query_value(aiplat_db *db, char **out, const char *sql, int nparams,
@@ -163,14 +178,7 @@ int aiplat_db_query_value(aiplat_db *db, char **out, const char *sql, int nparam
 {
 	PGresult *res;
 	int rc = aiplat_db_query(db, &res, sql, nparams, params);
-	if (rc)
-		return rc;
-	*out = NULL;
-	if (PQntuples(res) > 0 && PQnfields(res) > 0 && !PQgetisnull(res, 0, 0) &&
-	    !(*out = strdup(PQgetvalue(res, 0, 0))))
-		rc = nomem();
-	PQclear(res);
-	return rc;
+	return rc ? rc : take_value(res, out);
 }
 
 int aiplat_db_exec_script(aiplat_db *db, const char *sql)
@@ -320,11 +328,7 @@ int aiplat_db_query_table_as(aiplat_db *db, aiplat_table **out, const char *sql,
 	*out = NULL;
 	PGresult *res;
 	int rc = aiplat_db_query_as(db, &res, sql, nparams, params);
-	if (rc)
-		return rc;
-	rc = aiplat_table_from_result(out, res);
-	PQclear(res);
-	return rc;
+	return rc ? rc : take_table(res, out);
 }
 
 int aiplat_db_query_value_as(aiplat_db *db, char **out, const char *sql, int nparams,
@@ -333,13 +337,7 @@ int aiplat_db_query_value_as(aiplat_db *db, char **out, const char *sql, int npa
 	*out = NULL;
 	PGresult *res;
 	int rc = aiplat_db_query_as(db, &res, sql, nparams, params);
-	if (rc)
-		return rc;
-	if (PQntuples(res) > 0 && PQnfields(res) > 0 && !PQgetisnull(res, 0, 0) &&
-	    !(*out = strdup(PQgetvalue(res, 0, 0))))
-		rc = nomem();
-	PQclear(res);
-	return rc;
+	return rc ? rc : take_value(res, out);
 }
 
 int aiplat_db_end(aiplat_db *db, int rc)
