@@ -40,7 +40,8 @@ static int flag_get(struct cli_ctx *ctx)
 static int flag_list(struct cli_ctx *ctx)
 {
 	aiplat_table *t = NULL;
-	return show(ctx, aiplat_flag_list(ctx->db, &t), t, false);
+	int rc = aiplat_flag_list(ctx->db, &t);   /* before t is read */
+	return show(ctx, rc, t, false);
 }
 
 static const char *const states[] = { "on", "off", NULL };

@@ -61,13 +61,15 @@ static int prompt_get(struct cli_ctx *ctx)
 static int prompt_list(struct cli_ctx *ctx)
 {
 	aiplat_table *t = NULL;
-	return show(ctx, aiplat_prompt_list(ctx->db, &t), t, false);
+	int rc = aiplat_prompt_list(ctx->db, &t);   /* before t is read */
+	return show(ctx, rc, t, false);
 }
 
 static int prompt_history(struct cli_ctx *ctx)
 {
 	aiplat_table *t = NULL;
-	return show(ctx, aiplat_prompt_history(ctx->db, ctx->args[0], &t), t, false);
+	int rc = aiplat_prompt_history(ctx->db, ctx->args[0], &t);
+	return show(ctx, rc, t, false);
 }
 
 static const struct cli_option set_options[] = {

@@ -72,7 +72,7 @@ char *ai_join_url(const char *base, const char *path)
 bool ai_retry_after(const char *retry_after, const char *retry_after_ms, double *seconds)
 {
 	char *end;
-	if (retry_after_ms && *retry_after_ms) {
+	if (retry_after_ms && *retry_after_ms && strspn(retry_after_ms, "0123456789.") == strlen(retry_after_ms)) {
 		double ms = strtod(retry_after_ms, &end);
 		if (end != retry_after_ms && *end == '\0' && ms >= 0) {
 			*seconds = ms / 1000.0;
@@ -81,9 +81,12 @@ bool ai_retry_after(const char *retry_after, const char *retry_after_ms, double 
 	}
 	if (!retry_after || !*retry_after)
 		return false;
-	double s = strtod(retry_after, &end);
-	if (end != retry_after && *end == '\0' && s >= 0) {
-		*seconds = s;
+	/* delta-seconds: digits (a fraction tolerated); strtod alone would take 1e3, 0x10, inf. */
+	size_t digits = strspn(retry_after, "0123456789");
+	if (digits > 0 && (retry_after[digits] == '\0' ||
+	                   (retry_after[digits] == '.' &&
+	                    retry_after[digits + 1 + strspn(retry_after + digits + 1, "0123456789")] == '\0'))) {
+		*seconds = strtod(retry_after, &end);
 		return true;
 	}
 	time_t when = curl_getdate(retry_after, NULL);   /* an HTTP date */

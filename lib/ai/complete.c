@@ -269,8 +269,17 @@ static int call_model(aiplat_db *db, const call_target *t, const char *model, co
 		PQclear(shape);
 		return rc;
 	}
-	long max_tokens = o->max_tokens > 0 ? o->max_tokens
-	                  : !PQgetisnull(shape, 0, 2) ? atol(PQgetvalue(shape, 0, 2)) : 1024;
+	/* The model's output cap is the most a call may ask for. */
+	long model_cap = !PQgetisnull(shape, 0, 2) ? atol(PQgetvalue(shape, 0, 2)) : 0;
+	if (o->max_tokens > 0 && model_cap > 0 && o->max_tokens > model_cap) {
+		aiplat_error_set(AIPLAT_EINVALID, AIPLAT_ERRCLASS_INPUT,
+		                 "--max-tokens %ld is more than %s allows (%ld)", o->max_tokens, PQgetvalue(shape, 0, 1),
+		                 model_cap);
+		PQclear(shape);
+		free(prompt);
+		return AIPLAT_EINVALID;
+	}
+	long max_tokens = o->max_tokens > 0 ? o->max_tokens : model_cap > 0 ? model_cap : 1024;
 	aiplat_ai_message msg = { "user", prompt };
 	long long estimate = aiplat_estimate_prompt_tokens(
 		PQgetisnull(shape, 0, 3) ? NULL : PQgetvalue(shape, 0, 3), &msg, 1);
@@ -373,9 +382,7 @@ int aiplat_ai_complete(aiplat_db *db, const aiplat_complete_opts *o, aiplat_comp
 	if (rc == AIPLAT_EPROVIDER && o->fallback && unavailable(aiplat_error_last()->provider_error)) {
 		aiplat_log(AIPLAT_LOG_INFO, "%s is unavailable (%s); trying %s", res->model,
 		           aiplat_error_last()->provider_error, o->fallback);
-		int attempts = res->attempts;
-		rc = call_model(db, &t, o->fallback, o, who->org_id, res);
-		res->attempts += attempts;
+		rc = call_model(db, &t, o->fallback, o, who->org_id, res);   /* adds its attempts */
 		res->fell_back = true;
 	}
 	return rc;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "aiplat/error.h"
 #include "ai/adapter.h"
 #include "ai/http.h"
@@ -22,7 +23,7 @@ bool ai_openai_uses_max_completion_tokens(const char *endpoint, const char *mode
 	static const char *const reasoning[] = { "o1", "o3", "o4", "gpt-5" };
 	for (size_t i = 0; model && i < sizeof(reasoning) / sizeof(reasoning[0]); i++) {
 		size_t n = strlen(reasoning[i]);
-		if (!strncmp(model, reasoning[i], n) && (model[n] == '\0' || model[n] == '-'))
+		if (!strncmp(model, reasoning[i], n) && (model[n] == '\0' || model[n] == '-' || model[n] == '.'))
 			return true;
 	}
 	/* OpenAI's API itself (and Azure's): the current name for every model. */
@@ -34,7 +35,7 @@ bool ai_openai_uses_max_completion_tokens(const char *endpoint, const char *mode
 	static const char *const suffixes[] = { "api.openai.com", ".openai.azure.com" };
 	for (size_t i = 0; i < 2; i++) {
 		size_t n = strlen(suffixes[i]);
-		if (len >= n && !strncmp(host + len - n, suffixes[i], n) &&
+		if (len >= n && !strncasecmp(host + len - n, suffixes[i], n) &&
 		    (len == n || suffixes[i][0] == '.'))
 			return true;
 	}
