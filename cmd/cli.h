@@ -125,7 +125,8 @@ void cli_warn(struct cli_ctx *ctx, const char *fmt, ...) __attribute__((format(p
 /* Prints "aiplat: error: ..." (and a hint) and returns `status`. */
 int cli_usage_error(struct cli_ctx *ctx, const char *hint, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* Reports the library's last error and returns the matching exit status. */
+/* Reports the library's last error and returns the matching exit status
+ * (a library usage error, AIPLAT_EUSAGE, exits 2 like the parser's). */
 int cli_fail(struct cli_ctx *ctx);
 
 /* A whole file ("-": stdin) without its trailing line ends; reports failures. */

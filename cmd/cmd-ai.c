@@ -21,11 +21,6 @@ static int print_piece(const char *text, size_t len, void *arg)
 	return ferror(l->ctx->out) ? 1 : 0;
 }
 
-static void add_column(aiplat_table *t, size_t col, const char *name, aiplat_coltype type)
-{
-	aiplat_table_set_column(t, col, name, type);
-}
-
 /* The call as one record: --format json and friends. */
 static int print_result(struct cli_ctx *ctx, const aiplat_complete_result *r)
 {
@@ -41,7 +36,7 @@ static int print_result(struct cli_ctx *ctx, const aiplat_complete_result *r)
 		{ "cut", AIPLAT_COL_BOOL },
 	};
 	for (size_t c = 0; c < 13; c++)
-		add_column(t, c, cols[c].name, cols[c].type);
+		aiplat_table_set_column(t, c, cols[c].name, cols[c].type);
 	char in[32], out[32], cost[32], lat[32], attempts[16];
 	snprintf(in, sizeof(in), "%lld", r->input_tokens);
 	snprintf(out, sizeof(out), "%lld", r->output_tokens);
@@ -134,12 +129,8 @@ static int ai_complete(struct cli_ctx *ctx)
 			print_result(ctx, &r);
 		}
 	}
-	if (rc) {
-		if (aiplat_error_last()->code == AIPLAT_EUSAGE)
-			rc = cli_usage_error(ctx, aiplat_error_last()->hint, "%s", aiplat_error_last()->message);
-		else
-			rc = cli_fail(ctx);
-	}
+	if (rc)
+		rc = cli_fail(ctx);   /* library usage errors exit 2 there too */
 	aiplat_complete_result_dispose(&r);
 	return rc;
 }

@@ -324,12 +324,8 @@ static int model_enabled(struct cli_ctx *ctx)
 	/* The bar is for people reading a terminal. */
 	bool bar = ctx->format == OUT_TABLE && isatty(fileno(ctx->out));
 	aiplat_table *t;
-	if (aiplat_model_enabled(ctx->db, bar, &t) != 0) {
-		if (aiplat_error_last()->code == AIPLAT_EUSAGE)
-			return cli_usage_error(ctx, aiplat_error_last()->hint, "%s",
-			                       aiplat_error_last()->message);
+	if (aiplat_model_enabled(ctx->db, bar, &t) != 0)
 		return cli_fail(ctx);
-	}
 	return print_owned(ctx, t, false);
 }
 

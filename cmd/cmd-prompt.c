@@ -8,11 +8,8 @@
 
 static int show(struct cli_ctx *ctx, int rc, aiplat_table *t, bool record)
 {
-	if (rc) {
-		if (aiplat_error_last()->code == AIPLAT_EUSAGE)
-			return cli_usage_error(ctx, aiplat_error_last()->hint, "%s", aiplat_error_last()->message);
+	if (rc)
 		return cli_fail(ctx);
-	}
 	rc = record ? cli_print_record(ctx, t) : cli_print_table(ctx, t);
 	aiplat_table_free(t);
 	return rc;

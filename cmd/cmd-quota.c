@@ -46,11 +46,8 @@ static int admit(struct cli_ctx *ctx, const char *mode)
 		return rc;
 	aiplat_table *t;
 	bool allowed;
-	if (aiplat_quota_admit(ctx->db, mode, &r, &t, &allowed) != 0) {
-		if (aiplat_error_last()->code == AIPLAT_EUSAGE)
-			return cli_usage_error(ctx, aiplat_error_last()->hint, "%s", aiplat_error_last()->message);
+	if (aiplat_quota_admit(ctx->db, mode, &r, &t, &allowed) != 0)
 		return cli_fail(ctx);
-	}
 	rc = print_record(ctx, t);
 	return rc ? rc : allowed ? 0 : AIPLAT_EXIT_NEGATIVE;
 }

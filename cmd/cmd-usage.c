@@ -9,15 +9,6 @@
 
 #define END_OPTIONS { NULL, 0, 0, NULL, NULL, NULL, 0 }
 
-/* Library usage errors are the command line's usage errors (exit 2). */
-static int fail(struct cli_ctx *ctx)
-{
-	const aiplat_error *e = aiplat_error_last();
-	if (e->code == AIPLAT_EUSAGE)
-		return cli_usage_error(ctx, e->hint, "%s", e->message);
-	return cli_fail(ctx);
-}
-
 /* ---- record ------------------------------------------------------------------------ */
 
 static int usage_record(struct cli_ctx *ctx)
@@ -48,7 +39,7 @@ static int usage_record(struct cli_ctx *ctx)
 	aiplat_table *t;
 	bool allowed;
 	if (aiplat_quota_admit(ctx->db, "record", &r, &t, &allowed) != 0)
-		return fail(ctx);
+		return cli_fail(ctx);
 	if (!strcmp(aiplat_table_cell(t, 0, 1), "duplicate"))
 		cli_info(ctx, "event %s was recorded before; nothing added", r.event_id);
 	/* The decision's limit columns say nothing about a record: keep the event's. */
@@ -149,7 +140,7 @@ static int usage_import(struct cli_ctx *ctx)
 	const char *path = strcmp(o.path, "-") ? o.path : "stdin";
 	print_import_errors(ctx, &res, path);
 	if (rc) {
-		rc = fail(ctx);
+		rc = cli_fail(ctx);
 		aiplat_import_result_dispose(&res);
 		return rc;
 	}
@@ -215,7 +206,7 @@ static int print_report(struct cli_ctx *ctx, aiplat_table *t, const char *period
 			lang = getenv("LC_CTYPE");
 		if (!lang || !*lang)
 			lang = getenv("LANG");
-		bool utf8 = lang && (strstr(lang, "UTF-8") || strstr(lang, "utf8") || strstr(lang, "UTF8"));
+		bool utf8 = out_utf8_locale_name(lang);
 		return out_render_chart(ctx->out, t, keys, nkeys, nkeys + 2, term_width(ctx->out), utf8)
 		       ? cli_fail(ctx) : 0;
 	}
@@ -250,7 +241,7 @@ static int usage_report(struct cli_ctx *ctx)
 	int rc = aiplat_usage_report(db, &o, &t);
 	aiplat_db_close(replica);
 	if (rc)
-		return fail(ctx);
+		return cli_fail(ctx);
 	rc = print_report(ctx, t, o.period);
 	aiplat_table_free(t);
 	return rc;
@@ -263,7 +254,7 @@ static int usage_show(struct cli_ctx *ctx)
 	bool bar = ctx->format == OUT_TABLE && isatty(fileno(ctx->out));
 	aiplat_table *t;
 	if (aiplat_usage_show(ctx->db, cli_opt(ctx, "user"), bar, &t) != 0)
-		return fail(ctx);
+		return cli_fail(ctx);
 	int rc = cli_print_table(ctx, t);
 	aiplat_table_free(t);
 	return rc;

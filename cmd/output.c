@@ -39,6 +39,11 @@ static size_t utf8_decode(const unsigned char *s, long *cp)
 	return len;
 }
 
+bool out_utf8_locale_name(const char *name)
+{
+	return name && (strstr(name, "UTF-8") || strstr(name, "utf8") || strstr(name, "UTF8"));
+}
+
 /* wcwidth() answers per the LC_CTYPE locale; make sure it is a UTF-8 one. */
 static void ensure_utf8_ctype(void)
 {
@@ -46,8 +51,7 @@ static void ensure_utf8_ctype(void)
 	if (done)
 		return;
 	done = 1;
-	const char *cur = setlocale(LC_CTYPE, NULL);
-	if (cur && (strstr(cur, "UTF-8") || strstr(cur, "utf8") || strstr(cur, "UTF8")))
+	if (out_utf8_locale_name(setlocale(LC_CTYPE, NULL)))
 		return;
 	if (!setlocale(LC_CTYPE, "C.UTF-8"))
 		setlocale(LC_CTYPE, "C.utf8");

@@ -57,6 +57,9 @@ int out_render_prometheus(FILE *f, const aiplat_table *t, const struct out_metri
                           size_t nmetrics, const size_t *label_cols, size_t nlabels,
                           const char *const *extra_labels);
 
+/* Whether a locale name (LANG, LC_ALL, setlocale's answer) is a UTF-8 one. */
+bool out_utf8_locale_name(const char *name);
+
 /* Terminal cells taken by a UTF-8 string (invalid bytes count one each). */
 size_t out_display_width(const char *s);
 

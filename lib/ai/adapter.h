@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <curl/curl.h>
+#include <jansson.h>
 #include "aiplat/buf.h"
 #include "aiplat/provider.h"
 #include "aiplat/sse.h"
@@ -56,6 +57,9 @@ int ai_call(const ai_adapter *a, const aiplat_provider_config *cfg, const aiplat
 
 /* base + "/" + path, without doubling a slash (malloc'd; NULL without memory). */
 char *ai_join_url(const char *base, const char *path);
+
+/* Copies a usage object's token counts (as the provider names them) into out. */
+void ai_take_usage(json_t *usage, const char *input_key, const char *output_key, aiplat_ai_response *out);
 
 /* Appends streamed text to the answer and hands it to on_text. */
 int ai_stream_text(ai_stream *st, const char *text, size_t n);

@@ -70,13 +70,10 @@ static int build(const aiplat_provider_config *cfg, const aiplat_ai_request *req
 	return h ? 0 : oom();
 }
 
+/* The usage object's names for the two counts. */
 static void take_usage(json_t *usage, aiplat_ai_response *out)
 {
-	json_t *in = json_object_get(usage, "input_tokens"), *o = json_object_get(usage, "output_tokens");
-	if (json_is_integer(in))
-		out->input_tokens = json_integer_value(in);
-	if (json_is_integer(o))
-		out->output_tokens = json_integer_value(o);
+	ai_take_usage(usage, "input_tokens", "output_tokens", out);
 }
 
 static int parse(const char *body, size_t n, aiplat_ai_response *out)

@@ -67,6 +67,15 @@ char *ai_join_url(const char *base, const char *path)
 	return url;
 }
 
+void ai_take_usage(json_t *usage, const char *input_key, const char *output_key, aiplat_ai_response *out)
+{
+	json_t *in = json_object_get(usage, input_key), *o = json_object_get(usage, output_key);
+	if (json_is_integer(in))
+		out->input_tokens = json_integer_value(in);
+	if (json_is_integer(o))
+		out->output_tokens = json_integer_value(o);
+}
+
 /* ---- retry policy ------------------------------------------------------------------- */
 
 bool ai_retry_after(const char *retry_after, const char *retry_after_ms, double *seconds)

@@ -60,12 +60,7 @@ static const adapter_case *const BOTH[] = { &OA, &AN };
 
 static void run_env(run_result *r, const char *const *env, const char *const *args)
 {
-	const char *argv[64] = { "--db", db.url };
-	int n = 2;
-	for (int i = 0; args[i]; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	run_aiplat_argv(r, NULL, env ? env : ENV, argv);
+	run_aiplat_db(r, db.url, NULL, env ? env : ENV, args);
 }
 
 #define RUN(r, ...) run_env((r), NULL, (const char *const[]){ __VA_ARGS__, NULL })
@@ -81,18 +76,6 @@ static void ai_run(run_result *r, const char *const *env, const char *as, const 
 	run_env(r, env, argv);
 }
 
-/* expect_exit, freeing the outputs before failing (no leak reports on top of a failure). */
-static void expect_status(run_result *r, int status, const char *what)
-{
-	if (r->status == status)
-		return;
-	char msg[2048];
-	snprintf(msg, sizeof(msg), "%s: exit %d, expected %d\nstdout: %.700s\nstderr: %.700s", what, r->status, status,
-	         r->out, r->err);
-	run_result_free(r);
-	fail_msg("%s", msg);
-}
-
 /* ai complete as Aaron in acme-legal. */
 #define AI(r, ...) ai_run((r), NULL, AARON, "acme-legal", (const char *const[]){ __VA_ARGS__, NULL })
 #define AI_AS(r, as, org, ...) ai_run((r), NULL, (as), (org), (const char *const[]){ __VA_ARGS__, NULL })
@@ -102,7 +85,7 @@ static void ok(const char *what, const char *const *args)
 {
 	run_result r;
 	run_env(&r, NULL, args);
-	expect_status(&r, 0, what);
+	expect_exit(&r, 0, what);
 	run_result_free(&r);
 }
 
@@ -492,7 +475,7 @@ static void complete_case(const adapter_case *c, bool stream)
 		AI(&r, "--stream", "--model", c->model, PROMPT);
 	else
 		AI(&r, "--model", c->model, PROMPT);
-	expect_status(&r, 0, behaviour);
+	expect_exit(&r, 0, behaviour);
 	assert_string_equal(r.out, ANSWER "\n");
 	expect_no_key(&r, behaviour);
 	run_result_free(&r);
@@ -509,7 +492,7 @@ static void complete_case(const adapter_case *c, bool stream)
 		AI(&r, "--format", "json", "--stream", "--model", c->model, PROMPT);
 	else
 		AI(&r, "--format", "json", "--model", c->model, PROMPT);
-	expect_status(&r, 0, behaviour);
+	expect_exit(&r, 0, behaviour);
 	json_t *d = output_json(&r);
 	check_record(c, d, input, behaviour);
 	check_event(c, d, input, est + 64);
@@ -554,7 +537,7 @@ static void test_max_tokens_option(void **state)
 		use(c->model, behaviour);
 		run_result r;
 		AI(&r, "--format", "json", "--max-tokens", "32", "--model", c->model, PROMPT);
-		expect_status(&r, 0, behaviour);
+		expect_exit(&r, 0, behaviour);
 		json_t *d = output_json(&r);
 		event_row e;
 		event_by_id(jstr(d, "event_id"), &e);
@@ -567,7 +550,7 @@ static void test_max_tokens_option(void **state)
 		/* More than the model's own cap (64) is refused, before anything is sent. */
 		int before = fake_provider_requests(&fp, behaviour);
 		AI(&r, "--max-tokens", "65", "--model", c->model, PROMPT);
-		expect_status(&r, 5, "--max-tokens above the model's cap");
+		expect_exit(&r, 5, "--max-tokens above the model's cap");
 		run_result_free(&r);
 		assert_int_equal(fake_provider_requests(&fp, behaviour), before);
 	}
@@ -580,7 +563,7 @@ static void test_json_mode(void **state)
 	use(OA.model, "json:jm-openai");
 	run_result r;
 	AI(&r, "--json", "--model", OA.model, PROMPT);
-	expect_status(&r, 0, "openai --json");
+	expect_exit(&r, 0, "openai --json");
 	assert_string_equal(r.out, "{\"answer\": 42}\n");
 	run_result_free(&r);
 	json_t *req = last_request("json:jm-openai");
@@ -592,7 +575,7 @@ static void test_json_mode(void **state)
 	use(AN.model, "json:jm-anthropic");
 	snap before = snapshot(AN.model);
 	AI(&r, "--json", "--format", "json", "--model", AN.model, PROMPT);
-	expect_status(&r, 0, "anthropic --json");
+	expect_exit(&r, 0, "anthropic --json");
 	json_t *d = output_json(&r);
 	assert_string_equal(jstr(d, "text"), "{\"answer\": 42}");
 	req = last_request("json:jm-anthropic");
@@ -616,7 +599,7 @@ static void test_json_mode(void **state)
 	/* Streamed: the prefill comes first on stdout too. */
 	use(AN.model, "json:jm-anthropic-stream");
 	AI(&r, "--json", "--stream", "--model", AN.model, PROMPT);
-	expect_status(&r, 0, "anthropic --json --stream");
+	expect_exit(&r, 0, "anthropic --json --stream");
 	assert_string_equal(r.out, "{\"answer\": 42}\n");
 	run_result_free(&r);
 	req = last_request("json:jm-anthropic-stream");
@@ -632,7 +615,7 @@ static void test_prompt_from_stdin(void **state)
 	run_aiplat_argv(&r, "Hello from stdin", ENV,
 	                (const char *const[]){ "--db", db.url, "--as", AARON, "--org", "acme-legal", "ai", "complete",
 	                                       "--model", OA.model, "-", NULL });
-	expect_status(&r, 0, "prompt on stdin");
+	expect_exit(&r, 0, "prompt on stdin");
 	assert_string_equal(r.out, ANSWER "\n");
 	run_result_free(&r);
 	json_t *req = last_request("normal:stdin");
@@ -649,33 +632,33 @@ static void test_refused_before_anything(void **state)
 	snap before = snapshot(OA.model);
 	run_result r;
 	AI(&r, "--model", OA.model);
-	expect_status(&r, 2, "no prompt");
+	expect_exit(&r, 2, "no prompt");
 	run_result_free(&r);
 	AI(&r, PROMPT);
-	expect_status(&r, 2, "no model");
+	expect_exit(&r, 2, "no model");
 	run_result_free(&r);
 	AI(&r, "--model", OA.model, "--max-tokens", "0", PROMPT);
-	expect_status(&r, 2, "--max-tokens 0");
+	expect_exit(&r, 2, "--max-tokens 0");
 	run_result_free(&r);
 	AI(&r, "--model", OA.model, "--task", "x", "--var", "novalue", PROMPT);
-	expect_status(&r, 2, "--var without =");
+	expect_exit(&r, 2, "--var without =");
 	run_result_free(&r);
 	run_env(&r, NULL, (const char *const[]){ "--as", AARON, "ai", "complete", "--model", OA.model, PROMPT, NULL });
-	expect_status(&r, 2, "no organisation");
+	expect_exit(&r, 2, "no organisation");
 	run_result_free(&r);
 	AI(&r, "--model", "No Such Model", PROMPT);
-	expect_status(&r, 5, "unknown model");
+	expect_exit(&r, 5, "unknown model");
 	run_result_free(&r);
 	/* Harbor Realty never enabled it. */
 	AI_AS(&r, "hugo@harbor-realty.test", "harbor-realty", "--format", "json", "--model", OA.model, PROMPT);
-	expect_status(&r, 1, "not enabled");
+	expect_exit(&r, 1, "not enabled");
 	json_t *d = output_json(&r);
 	assert_string_equal(jstr(d, "reason"), "model_not_enabled");
 	json_decref(d);
 	run_result_free(&r);
 	/* Aaron is not a member of Brightpath. */
 	AI_AS(&r, AARON, "brightpath", "--model", OA.model, PROMPT);
-	expect_status(&r, 6, "not a member");
+	expect_exit(&r, 6, "not a member");
 	run_result_free(&r);
 	assert_int_equal(fake_provider_requests(&fp, "normal:refused"), 0);
 	expect_untouched(OA.model, before, "refused");
@@ -692,7 +675,7 @@ static double retried_success(const adapter_case *c, const char *behaviour, int 
 	double t0 = now_s();
 	AI(&r, "--format", "json", "--model", c->model, PROMPT);
 	double elapsed = now_s() - t0;
-	expect_status(&r, 0, behaviour);
+	expect_exit(&r, 0, behaviour);
 	json_t *d = output_json(&r);
 	assert_string_equal(jstr(d, "text"), ANSWER);
 	assert_int_equal(jint(d, "attempts"), failures + 1);
@@ -754,7 +737,7 @@ static void failed_call(const adapter_case *c, const char *behaviour, int reques
 	ai_run(&r, NULL, AARON, "acme-legal", args);
 	if (elapsed)
 		*elapsed = now_s() - t0;
-	expect_status(&r, 4, behaviour);
+	expect_exit(&r, 4, behaviour);
 	if (says)
 		expect_in(r.err, says, behaviour);
 	expect_no_key(&r, behaviour);
@@ -842,7 +825,7 @@ static void test_stream_cut(void **state)
 		snap before = snapshot(c->model);
 		run_result r;
 		AI(&r, "--stream", "--model", c->model, PROMPT);
-		expect_status(&r, 4, behaviour);
+		expect_exit(&r, 4, behaviour);
 		expect_in(r.err, "cut", behaviour);
 		expect_no_key(&r, behaviour);
 		/* Some of the answer, not all of it. */
@@ -897,7 +880,7 @@ static void test_key_never_printed(void **state)
 					AI(&r, "--format", formats[f], verbosity[v], "--model", calls[k].c->model, PROMPT);
 				char what[128];
 				snprintf(what, sizeof(what), "%s --format %s %s", calls[k].behaviour, formats[f], verbosity[v]);
-				expect_status(&r, calls[k].status, what);
+				expect_exit(&r, calls[k].status, what);
 				expect_no_key(&r, what);
 				run_result_free(&r);
 			}
@@ -918,7 +901,7 @@ static void test_key_variable_unset(void **state)
 	run_result r;
 	AI_ENV(&r, ((const char *const[]){ "FAKE_AI_KEY=", "AIPLAT_OPENAI_BASE_URL=", NULL }), "--model", OA.model,
 	       PROMPT);
-	expect_status(&r, 4, "no key");
+	expect_exit(&r, 4, "no key");
 	expect_in(r.err, "FAKE_AI_KEY", "no key");
 	run_result_free(&r);
 	assert_int_equal(fake_provider_requests(&fp, "normal:nokey"), 0);
@@ -937,7 +920,7 @@ static void test_literal_key_never_printed(void **state)
 	                                        "--endpoint", fp.base_url, "--api-key", "sk-live-LITERAL-77aa88bb",
 	                                        "--types", "all", "--plan", "free", "--period", "monthly",
 	                                        "--amount", "100000", "--max-tokens", "64", NULL });
-	expect_status(&r, 0, "model create with a literal key");
+	expect_exit(&r, 0, "model create with a literal key");
 	assert_null(strstr(r.out, "LITERAL-77aa"));
 	assert_null(strstr(r.err, "LITERAL-77aa"));
 	run_result_free(&r);
@@ -946,7 +929,7 @@ static void test_literal_key_never_printed(void **state)
 	for (size_t v = 0; v < 3; v++) {
 		ai_run(&r, env, AARON, "acme-legal", (const char *const[]){ verbosity[v], "--format", "json", "--model",
 		                                                            "Literal GPT", PROMPT, NULL });
-		expect_status(&r, 4, verbosity[v]);
+		expect_exit(&r, 4, verbosity[v]);
 		if (strstr(r.out, "LITERAL-77aa") || strstr(r.err, "LITERAL-77aa"))
 			fail_msg("%s: the key was printed:\n%s\n%s", verbosity[v], r.out, r.err);
 		run_result_free(&r);
@@ -963,7 +946,7 @@ static void test_literal_key_never_printed(void **state)
 	/* Without the secret, the key cannot be used: refused before sending, the hold released. */
 	snap before = snapshot("Literal GPT");
 	AI(&r, "--model", "Literal GPT", PROMPT);
-	expect_status(&r, 5, "no AIPLAT_SECRET_KEY");
+	expect_exit(&r, 5, "no AIPLAT_SECRET_KEY");
 	run_result_free(&r);
 	assert_int_equal(fake_provider_requests(&fp, "auth:literal"), 3);
 	expect_released("Literal GPT", before, "no AIPLAT_SECRET_KEY");
@@ -977,14 +960,14 @@ static void test_other_persons_quota(void **state)
 	snap before = snapshot(OA.model);
 	run_result r;
 	AI(&r, "--user", ALICE, "--model", OA.model, PROMPT);
-	expect_status(&r, 6, "--user someone else");
+	expect_exit(&r, 6, "--user someone else");
 	run_result_free(&r);
 	assert_int_equal(fake_provider_requests(&fp, "normal:other-person"), 0);
 	expect_untouched(OA.model, before, "--user someone else");
 	/* The platform may, for a member. */
 	run_env(&r, NULL, (const char *const[]){ "--org", "acme-legal", "--format", "json", "ai", "complete", "--user",
 	                                         ALICE, "--model", OA.model, PROMPT, NULL });
-	expect_status(&r, 0, "the platform, --user");
+	expect_exit(&r, 0, "the platform, --user");
 	json_t *d = output_json(&r);
 	event_row e;
 	event_by_id(jstr(d, "event_id"), &e);
@@ -1005,7 +988,7 @@ static void test_fallback(void **state)
 	snap primary = snapshot(OA.model), secondary = snapshot(AN.model);
 	run_result r;
 	AI(&r, "--format", "json", "--retries", "1", "--fallback", AN.model, "--model", OA.model, PROMPT);
-	expect_status(&r, 0, "fallback");
+	expect_exit(&r, 0, "fallback");
 	json_t *d = output_json(&r);
 	assert_string_equal(jstr(d, "text"), ANSWER);
 	assert_string_equal(jstr(d, "model"), AN.model);
@@ -1028,7 +1011,7 @@ static void test_fallback(void **state)
 	primary = snapshot(OA.model);
 	secondary = snapshot(AN.model);
 	AI(&r, "--fallback", AN.model, "--model", OA.model, PROMPT);
-	expect_status(&r, 4, "no fallback on 400");
+	expect_exit(&r, 4, "no fallback on 400");
 	run_result_free(&r);
 	assert_int_equal(fake_provider_requests(&fp, "badrequest:fb-primary2"), 1);
 	assert_int_equal(fake_provider_requests(&fp, "normal:fb-secondary2"), 0);
@@ -1044,7 +1027,7 @@ static void test_fallback_attempts(void **state)
 	use(AN.model, "normal:fa-secondary");
 	run_result r;
 	AI(&r, "--format", "json", "--retries", "1", "--fallback", AN.model, "--model", OA.model, PROMPT);
-	expect_status(&r, 0, "fallback");
+	expect_exit(&r, 0, "fallback");
 	json_t *d = output_json(&r);
 	long long attempts = jint(d, "attempts");
 	json_decref(d);
@@ -1064,12 +1047,12 @@ static void test_denied_by_user_limit(void **state)
 	snap before = snapshot(OA.model);
 	run_result r;
 	AI(&r, "--model", OA.model, PROMPT);
-	expect_status(&r, 1, "over the per-user limit");
+	expect_exit(&r, 1, "over the per-user limit");
 	expect_in(r.err, "user_limit_exceeded", "over the per-user limit");
 	assert_string_equal(r.out, "");
 	run_result_free(&r);
 	AI(&r, "--format", "json", "--model", OA.model, PROMPT);
-	expect_status(&r, 1, "over the per-user limit (json)");
+	expect_exit(&r, 1, "over the per-user limit (json)");
 	json_t *d = output_json(&r);
 	assert_true(json_is_false(json_object_get(d, "allowed")));
 	assert_string_equal(jstr(d, "reason"), "user_limit_exceeded");
@@ -1080,7 +1063,7 @@ static void test_denied_by_user_limit(void **state)
 	expect_untouched(OA.model, before, "denied");
 	OK("set-limit --default", "--as", ALICE, "--org", "acme-legal", "model", "set-limit", OA.model, "--default");
 	AI(&r, "--model", OA.model, PROMPT);
-	expect_status(&r, 0, "back to the model's limit");
+	expect_exit(&r, 0, "back to the model's limit");
 	run_result_free(&r);
 	assert_int_equal(fake_provider_requests(&fp, "normal:denied"), 1);
 }
@@ -1093,7 +1076,7 @@ static void test_ai_flag(void **state)
 	OK("flag off", "--as", ALICE, "--org", "acme-legal", "flag", "set", "ai", "off");
 	run_result r;
 	AI(&r, "--model", OA.model, PROMPT);
-	expect_status(&r, 6, "ai off for the org");
+	expect_exit(&r, 6, "ai off for the org");
 	expect_in(r.err, "feature flag ai", "ai off for the org");
 	run_result_free(&r);
 	assert_int_equal(fake_provider_requests(&fp, "normal:flag"), 0);
@@ -1103,13 +1086,13 @@ static void test_ai_flag(void **state)
 	OK("global off", "flag", "set", "ai", "off", "--global");
 	OK("flag on", "--as", ALICE, "--org", "acme-legal", "flag", "set", "ai", "on");
 	AI(&r, "--model", OA.model, PROMPT);
-	expect_status(&r, 0, "tenant on, global off");
+	expect_exit(&r, 0, "tenant on, global off");
 	assert_string_equal(r.out, ANSWER "\n");
 	run_result_free(&r);
 	assert_int_equal(fake_provider_requests(&fp, "normal:flag"), 1);
 	/* ... while an organisation without its own row follows the global one. */
 	AI_AS(&r, BEN, "brightpath", "--model", OA.model, PROMPT);
-	expect_status(&r, 6, "global off, no tenant row");
+	expect_exit(&r, 6, "global off, no tenant row");
 	run_result_free(&r);
 	assert_int_equal(fake_provider_requests(&fp, "normal:flag"), 1);
 	testdb_exec(owner, "DELETE FROM aiplat.feature_flags WHERE name = 'ai'");
@@ -1126,7 +1109,7 @@ static void test_daily_request_limit(void **state)
 	run_result r;
 	RUN(&r, "--as", BEN, "--org", "brightpath", "--format", "json", "quota", "check", "--model", OA.model,
 	    "--tokens", "1");
-	expect_status(&r, 0, "check before");
+	expect_exit(&r, 0, "check before");
 	json_t *d = output_json(&r);
 	assert_int_equal(jint(d, "request_limit"), 2);
 	assert_int_equal(jint(d, "requests_today"), 0);
@@ -1135,16 +1118,16 @@ static void test_daily_request_limit(void **state)
 
 	/* Two requests pass, a free model's included. */
 	AI_AS(&r, BEN, "brightpath", "--model", OA.model, PROMPT);
-	expect_status(&r, 0, "first request");
+	expect_exit(&r, 0, "first request");
 	run_result_free(&r);
 	AI_AS(&r, BEN, "brightpath", "--model", "Fake Free", PROMPT);
-	expect_status(&r, 0, "second request (free model)");
+	expect_exit(&r, 0, "second request (free model)");
 	run_result_free(&r);
 
 	/* The third is denied, free model or not, and nothing is sent. */
 	snap before = snapshot("Fake Free");
 	AI_AS(&r, BEN, "brightpath", "--format", "json", "--model", "Fake Free", PROMPT);
-	expect_status(&r, 1, "third request (free model)");
+	expect_exit(&r, 1, "third request (free model)");
 	d = output_json(&r);
 	assert_string_equal(jstr(d, "reason"), "rate_limited");
 	assert_int_equal(jint(d, "limit"), 2);
@@ -1157,7 +1140,7 @@ static void test_daily_request_limit(void **state)
 	run_result_free(&r);
 	expect_untouched("Fake Free", before, "rate limited");
 	AI_AS(&r, BEN, "brightpath", "--model", OA.model, PROMPT);
-	expect_status(&r, 1, "third request");
+	expect_exit(&r, 1, "third request");
 	expect_in(r.err, "rate_limited", "third request");
 	run_result_free(&r);
 	assert_int_equal(fake_provider_requests(&fp, "normal:daily"), 1);
@@ -1165,7 +1148,7 @@ static void test_daily_request_limit(void **state)
 
 	RUN(&r, "--as", BEN, "--org", "brightpath", "--format", "json", "quota", "check", "--model", OA.model,
 	    "--tokens", "1");
-	expect_status(&r, 1, "check after");
+	expect_exit(&r, 1, "check after");
 	d = output_json(&r);
 	assert_string_equal(jstr(d, "reason"), "rate_limited");
 	assert_int_equal(jint(d, "requests_today"), 2);
@@ -1174,7 +1157,7 @@ static void test_daily_request_limit(void **state)
 
 	/* Per person: Bella has her own two. */
 	AI_AS(&r, BELLA, "brightpath", "--model", OA.model, PROMPT);
-	expect_status(&r, 0, "another person");
+	expect_exit(&r, 0, "another person");
 	run_result_free(&r);
 	testdb_exec(owner, "DELETE FROM aiplat.feature_flags WHERE name = 'ai.daily_requests'");
 }
@@ -1187,7 +1170,7 @@ static void test_plan_daily_limit(void **state)
 	run_result r;
 	RUN(&r, "--as", PETE, "--org", "pixel-forge", "--format", "json", "quota", "check", "--model", OA.model,
 	    "--tokens", "1");
-	expect_status(&r, 0, "check");
+	expect_exit(&r, 0, "check");
 	json_t *d = output_json(&r);
 	assert_int_equal(jint(d, "request_limit"), 50);
 	json_decref(d);
@@ -1198,10 +1181,10 @@ static void test_plan_daily_limit(void **state)
 		" SELECT o.id, u.id, (now() AT TIME ZONE 'UTC')::date, 49 FROM aiplat.organizations o, aiplat.users u"
 		"  WHERE o.slug = 'pixel-forge' AND u.email = 'pete@pixel-forge.test'");
 	AI_AS(&r, PETE, "pixel-forge", "--model", OA.model, PROMPT);
-	expect_status(&r, 0, "the 50th");
+	expect_exit(&r, 0, "the 50th");
 	run_result_free(&r);
 	AI_AS(&r, PETE, "pixel-forge", "--format", "json", "--model", OA.model, PROMPT);
-	expect_status(&r, 1, "the 51st");
+	expect_exit(&r, 1, "the 51st");
 	d = output_json(&r);
 	assert_string_equal(jstr(d, "reason"), "rate_limited");
 	assert_int_equal(jint(d, "limit"), 50);
@@ -1226,7 +1209,7 @@ static void task_call(const char *as, const char *org, const char *const *args, 
 {
 	run_result r;
 	ai_run(&r, NULL, as, org, args);
-	expect_status(&r, 0, expect);
+	expect_exit(&r, 0, expect);
 	run_result_free(&r);
 	assert_string_equal(last_prompt_text(), expect);
 }
@@ -1252,11 +1235,11 @@ static void test_tasks_and_prompts(void **state)
 	snap before = snapshot(M);
 	run_result r;
 	AI(&r, "--model", M, "--task", "summarise");
-	expect_status(&r, 2, "task without input");
+	expect_exit(&r, 2, "task without input");
 	expect_in(r.err, "topic", "task without input");
 	run_result_free(&r);
 	AI(&r, "--model", M, "--task", "no-such-task", "x");
-	expect_status(&r, 5, "unknown task");
+	expect_exit(&r, 5, "unknown task");
 	run_result_free(&r);
 	assert_int_equal(fake_provider_requests(&fp, "normal:task"), sent);
 	expect_untouched(M, before, "task without input");
@@ -1292,7 +1275,7 @@ static void test_endpoint_override(void **state)
 	snap before = snapshot("Nowhere GPT");
 	run_result r;
 	AI(&r, "--retries", "0", "--model", "Nowhere GPT", PROMPT);
-	expect_status(&r, 4, "nowhere");
+	expect_exit(&r, 4, "nowhere");
 	expect_no_key(&r, "nowhere");
 	run_result_free(&r);
 	expect_released("Nowhere GPT", before, "nowhere");
@@ -1301,7 +1284,7 @@ static void test_endpoint_override(void **state)
 	/* The environment points it at the fake. */
 	before = snapshot("Nowhere GPT");
 	AI_ENV(&r, env_oa, "--model", "Nowhere GPT", PROMPT);
-	expect_status(&r, 0, "AIPLAT_OPENAI_BASE_URL");
+	expect_exit(&r, 0, "AIPLAT_OPENAI_BASE_URL");
 	assert_string_equal(r.out, ANSWER "\n");
 	run_result_free(&r);
 	assert_int_equal(fake_provider_requests(&fp, "normal:override-oa"), 1);
@@ -1309,11 +1292,11 @@ static void test_endpoint_override(void **state)
 
 	/* Each kind has its own variable. */
 	AI_ENV(&r, env_oa, "--retries", "0", "--model", "Nowhere Claude", PROMPT);
-	expect_status(&r, 4, "the OpenAI override does not move Anthropic");
+	expect_exit(&r, 4, "the OpenAI override does not move Anthropic");
 	run_result_free(&r);
 	assert_int_equal(fake_provider_requests(&fp, "normal:override-an"), 0);
 	AI_ENV(&r, env_an, "--model", "Nowhere Claude", PROMPT);
-	expect_status(&r, 0, "AIPLAT_ANTHROPIC_BASE_URL");
+	expect_exit(&r, 0, "AIPLAT_ANTHROPIC_BASE_URL");
 	assert_string_equal(r.out, ANSWER "\n");
 	run_result_free(&r);
 	assert_int_equal(fake_provider_requests(&fp, "normal:override-an"), 1);

@@ -32,28 +32,11 @@ static PGconn *owner;
 static fake_provider fp;
 static char *dir;
 
-/* expect_exit, freeing the outputs before failing (no leak reports on top of a failure). */
-static void expect_status(run_result *r, int status, const char *what)
-{
-	if (r->status == status)
-		return;
-	char msg[2048];
-	snprintf(msg, sizeof(msg), "%s: exit %d, expected %d\nstdout: %.700s\nstderr: %.700s", what, r->status, status,
-	         r->out, r->err);
-	run_result_free(r);
-	fail_msg("%s", msg);
-}
-
 static void ok(const char *what, const char *const *args)
 {
-	const char *argv[64] = { "--db", db.url };
-	int n = 2;
-	for (int i = 0; args[i]; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
 	run_result r;
-	run_aiplat_argv(&r, NULL, NULL, argv);
-	expect_status(&r, 0, what);
+	run_aiplat_db(&r, db.url, NULL, NULL, args);
+	expect_exit(&r, 0, what);
 	run_result_free(&r);
 }
 

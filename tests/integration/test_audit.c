@@ -54,13 +54,8 @@ static char *rows_after(long since)
 static void expect_audit(const char *what, const char *const *args, const char *expected)
 {
 	long since = last_id();
-	const char *argv[32] = { "--db", db.url };
-	int n = 2;
-	for (int i = 0; args[i]; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
 	run_result r;
-	run_aiplat_argv(&r, NULL, NULL, argv);
+	run_aiplat_db(&r, db.url, NULL, NULL, args);
 	expect_exit(&r, 0, what);
 	run_result_free(&r);
 	char *got = rows_after(since);

@@ -43,12 +43,7 @@ static const char *const with_secret[] = { SECRET, NULL };
 /* Runs aiplat on the test database; argv after "--db URL". */
 static void run(run_result *r, const char *input, const char *const *env, const char *const *args)
 {
-	const char *argv[80] = { "--db", db.url };
-	int n = 2;
-	for (int i = 0; args[i] && n < 79; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	run_aiplat_argv(r, input, env, argv);
+	run_aiplat_db(r, db.url, input, env, args);
 }
 
 #define RUN(r, input, env, ...) run((r), (input), (env), (const char *const[]){ __VA_ARGS__, NULL })

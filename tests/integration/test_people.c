@@ -153,12 +153,7 @@ static int drop_fresh(void **state)
 static run_result *run_at(const char *url, const char *const *args)
 {
 	run_result *r = new_run();
-	const char *argv[64] = { "--db", url };
-	int n = 2;
-	for (int i = 0; args[i] && n < 63; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	run_aiplat_argv(r, NULL, NULL, argv);
+	run_aiplat_db(r, url, NULL, NULL, args);
 	return r;
 }
 

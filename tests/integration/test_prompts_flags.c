@@ -48,24 +48,7 @@ static int teardown(void **state)
 
 static void run_in(run_result *r, const char *input, const char *const *args)
 {
-	const char *argv[64] = { "--db", db.url };
-	int n = 2;
-	for (int i = 0; args[i]; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	run_aiplat_argv(r, input, NULL, argv);
-}
-
-/* expect_exit, freeing the outputs before failing (no leak reports on top of a failure). */
-static void expect_status(run_result *r, int status, const char *what)
-{
-	if (r->status == status)
-		return;
-	char msg[2048];
-	snprintf(msg, sizeof(msg), "%s: exit %d, expected %d\nstdout: %.700s\nstderr: %.700s", what, r->status, status,
-	         r->out, r->err);
-	run_result_free(r);
-	fail_msg("%s", msg);
+	run_aiplat_db(r, db.url, input, NULL, args);
 }
 
 #define RUN(r, ...) run_in((r), NULL, (const char *const[]){ __VA_ARGS__, NULL })
@@ -88,7 +71,7 @@ static json_t *expect(int status, bool json, const char *const *args)
 	char what[512] = "aiplat";
 	for (int i = 0; args[i]; i++)
 		snprintf(what + strlen(what), sizeof(what) - strlen(what), " %s", args[i]);
-	expect_status(&r, status, what);
+	expect_exit(&r, status, what);
 	json_t *d = NULL;
 	if (json && status == 0) {
 		d = json_loads(r.out, 0, NULL);
@@ -129,7 +112,7 @@ static char *output(const char *const *args)
 	char what[512] = "aiplat";
 	for (int i = 0; args[i]; i++)
 		snprintf(what + strlen(what), sizeof(what) - strlen(what), " %s", args[i]);
-	expect_status(&r, 0, what);
+	expect_exit(&r, 0, what);
 	char *out = strdup(r.out);
 	run_result_free(&r);
 	return out;
@@ -181,7 +164,7 @@ static void test_prompt_versions(void **state)
 	/* From stdin. */
 	run_result r;
 	RUN_IN(&r, "Read me from stdin", "prompt", "set", "from-stdin", "-", "--global");
-	expect_status(&r, 0, "prompt set -");
+	expect_exit(&r, 0, "prompt set -");
 	run_result_free(&r);
 	expect_output("Read me from stdin\n", OUTPUT("prompt", "get", "from-stdin", "--raw"));
 }
@@ -423,7 +406,7 @@ static void test_flag_errors(void **state)
 	/* An unknown flag: a negative answer. */
 	run_result r;
 	RUN(&r, "--as", AARON, "--org", "acme-legal", "flag", "get", "no-such-flag");
-	expect_status(&r, 1, "flag get unknown");
+	expect_exit(&r, 1, "flag get unknown");
 	assert_non_null(strstr(r.err, "no-such-flag"));
 	run_result_free(&r);
 	/* Invalid input. */

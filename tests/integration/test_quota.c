@@ -43,15 +43,10 @@ static int teardown(void **state)
 /* Runs the binary with "now" at `at` (NULL: the real clock). */
 static void run_at(run_result *r, const char *at, const char *const *args)
 {
-	const char *argv[48] = { "--db", db.url };
-	int n = 2;
-	for (int i = 0; args[i]; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
 	char opt[128];
 	snprintf(opt, sizeof(opt), "PGOPTIONS=-c aiplat.test_now=%s", at ? at : "");
 	const char *env[] = { opt, NULL };
-	run_aiplat_argv(r, NULL, at ? env : NULL, argv);
+	run_aiplat_db(r, db.url, NULL, at ? env : NULL, args);
 }
 
 #define RUN(r, ...) run_at((r), NULL, (const char *const[]){ __VA_ARGS__, NULL })

@@ -74,25 +74,7 @@ static int teardown(void **state)
 /* Runs aiplat --db URL ARGS... with the test clock, `input` on stdin. */
 static void run_in(run_result *r, const char *input, const char *const *args)
 {
-	const char *argv[48] = { "--db", db.url };
-	int n = 2;
-	for (int i = 0; args[i]; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	run_aiplat_argv(r, input, clock_env, argv);
-}
-
-/* Like expect_exit, but frees the outputs before failing (no leaks reported
- * under the sanitizers when a test fails). */
-static void check_exit(run_result *r, int status, const char *what)
-{
-	if (r->status == status)
-		return;
-	char msg[2048];
-	snprintf(msg, sizeof(msg), "%s: exit %d, expected %d\nstdout: %.700s\nstderr: %.700s", what, r->status,
-	         status, r->out ? r->out : "", r->err ? r->err : "");
-	run_result_free(r);
-	fail_msg("%s", msg);
+	run_aiplat_db(r, db.url, input, clock_env, args);
 }
 
 #define RUN(r, ...) run_in((r), NULL, (const char *const[]){ __VA_ARGS__, NULL })
@@ -610,7 +592,7 @@ static void test_jsonl_file(void **state)
 	char *path = write_events("usage.jsonl", dataset, NDATASET, false);
 	run_result r;
 	RUN(&r, "--format", "json", "usage", "import", path);
-	check_exit(&r, 0, "import JSON lines");
+	expect_exit(&r, 0, "import JSON lines");
 	assert_int_equal(summary_field(&r, "lines"), NDATASET);
 	assert_int_equal(summary_field(&r, "imported"), NDATASET);
 	assert_int_equal(summary_field(&r, "duplicates"), 0);
@@ -636,7 +618,7 @@ static void test_csv_file(void **state)
 	char *path = write_events("usage.csv", dataset, NDATASET, true);
 	run_result r;
 	RUN(&r, "--format", "json", "usage", "import", path);
-	check_exit(&r, 0, "import CSV");
+	expect_exit(&r, 0, "import CSV");
 	assert_int_equal(summary_field(&r, "lines"), NDATASET);
 	assert_int_equal(summary_field(&r, "imported"), NDATASET);
 	run_result_free(&r);
@@ -662,7 +644,7 @@ static void expect_rejected(const char *name, const char *text, int bad_line, co
 		RUN(&r, "usage", "import", "--batch-size", batch, path);
 	else
 		RUN(&r, "usage", "import", path);
-	check_exit(&r, 5, what);
+	expect_exit(&r, 5, what);
 	char where[512];
 	snprintf(where, sizeof(where), "%s:%d: ", path, bad_line);
 	expect_in(r.err, where, what);
@@ -812,7 +794,7 @@ static void test_skip_invalid(void **state)
 
 	run_result r;
 	RUN(&r, "--format", "json", "usage", "import", "--skip-invalid", path);
-	check_exit(&r, 0, "import --skip-invalid");
+	expect_exit(&r, 0, "import --skip-invalid");
 	assert_int_equal(summary_field(&r, "lines"), 8);
 	assert_int_equal(summary_field(&r, "imported"), 5);
 	assert_int_equal(summary_field(&r, "invalid"), 3);
@@ -835,17 +817,17 @@ static void test_twice_adds_nothing(void **state)
 	char *path = write_events("twice.jsonl", dataset, NDATASET, false);
 	run_result r;
 	RUN(&r, "usage", "import", path);
-	check_exit(&r, 0, "first import");
+	expect_exit(&r, 0, "first import");
 	run_result_free(&r);
 	char *before = snapshot();
 	RUN(&r, "--format", "json", "usage", "import", path);
-	check_exit(&r, 0, "second import");
+	expect_exit(&r, 0, "second import");
 	assert_int_equal(summary_field(&r, "imported"), 0);
 	assert_int_equal(summary_field(&r, "duplicates"), NDATASET);
 	run_result_free(&r);
 	/* The table summary says so in words too. */
 	RUN(&r, "--format", "table", "usage", "import", path);
-	check_exit(&r, 0, "third import");
+	expect_exit(&r, 0, "third import");
 	char words[64];
 	snprintf(words, sizeof(words), "%zu duplicates", NDATASET);
 	expect_in(r.out, words, "summary");
@@ -857,7 +839,7 @@ static void test_twice_adds_nothing(void **state)
 	char *csv = write_events("twice.csv", dataset, NDATASET, true);
 	before = snapshot();
 	RUN(&r, "--format", "json", "usage", "import", csv);
-	check_exit(&r, 0, "the same events as CSV");
+	expect_exit(&r, 0, "the same events as CSV");
 	assert_int_equal(summary_field(&r, "imported"), 0);
 	run_result_free(&r);
 	expect_unchanged(before, "importing the same events as CSV");
@@ -884,7 +866,7 @@ static void test_repeats_within_a_file(void **state)
 			RUN(&r, "--format", "json", "usage", "import", "--batch-size", "2", path);
 		else
 			RUN(&r, "--format", "json", "usage", "import", path);
-		check_exit(&r, 0, "a file with repeated events");
+		expect_exit(&r, 0, "a file with repeated events");
 		assert_int_equal(summary_field(&r, "imported"), pass ? 0 : 3);
 		assert_int_equal(summary_field(&r, "duplicates"), pass ? 5 : 2);
 		run_result_free(&r);
@@ -897,7 +879,7 @@ static void test_repeats_within_a_file(void **state)
 	char *path = write_events("repeats2.jsonl", mixed, 6, false);
 	run_result r;
 	RUN(&r, "--format", "json", "usage", "import", "--batch-size", "2", path);
-	check_exit(&r, 0, "repeats across batches");
+	expect_exit(&r, 0, "repeats across batches");
 	assert_int_equal(summary_field(&r, "imported"), 3);
 	assert_int_equal(summary_field(&r, "duplicates"), 3);
 	run_result_free(&r);
@@ -917,7 +899,7 @@ static void test_three_repeats_in_one_batch(void **state)
 	run_result r;
 	RUN(&r, "--format", "json", "usage", "import", path);
 	free(path);
-	check_exit(&r, 0, "a file with an event three times");
+	expect_exit(&r, 0, "a file with an event three times");
 	assert_int_equal(summary_field(&r, "imported"), 3);
 	assert_int_equal(summary_field(&r, "duplicates"), 2);
 	run_result_free(&r);
@@ -935,7 +917,7 @@ static void test_live_and_imported(void **state)
 	RUN(&r, "--org", "acme-legal", "usage", "record", "--user", live.user, "--model", live.model,
 	    "--tokens-in", "1000", "--tokens-out", "200", "--latency-ms", "350", "--request-id", "req-1",
 	    "--event-id", live.id, "--at", live.at);
-	check_exit(&r, 0, "usage record --event-id --at");
+	expect_exit(&r, 0, "usage record --event-id --at");
 	run_result_free(&r);
 	assert_int_equal(count("SELECT count(*) FROM aiplat.usage_events"), 1);
 	char *before = snapshot();
@@ -944,7 +926,7 @@ static void test_live_and_imported(void **state)
 	in_file.tin = 5555;
 	char *path = write_events("live.jsonl", &in_file, 1, false);
 	RUN(&r, "--format", "json", "usage", "import", path);
-	check_exit(&r, 0, "import of an event recorded live");
+	expect_exit(&r, 0, "import of an event recorded live");
 	assert_int_equal(summary_field(&r, "imported"), 0);
 	assert_int_equal(summary_field(&r, "duplicates"), 1);
 	run_result_free(&r);
@@ -957,12 +939,12 @@ static void test_live_and_imported(void **state)
 	ev retried = dataset[1];
 	RUN(&r, "--org", "acme-legal", "usage", "record", "--user", retried.user, "--model", retried.model,
 	    "--tokens-in", "500", "--tokens-out", "50", "--event-id", retried.id, "--at", "2026-03-10T23:29:00Z");
-	check_exit(&r, 0, "usage record");
+	expect_exit(&r, 0, "usage record");
 	run_result_free(&r);
 	before = snapshot();
 	path = write_events("retry.jsonl", &retried, 1, false);
 	RUN(&r, "--format", "json", "usage", "import", path);
-	check_exit(&r, 0, "import of an id recorded live at another time");
+	expect_exit(&r, 0, "import of an id recorded live at another time");
 	assert_int_equal(summary_field(&r, "imported"), 0);
 	assert_int_equal(summary_field(&r, "duplicates"), 1);
 	run_result_free(&r);
@@ -973,13 +955,13 @@ static void test_live_and_imported(void **state)
 	/* Imported first, then recorded live: not counted twice either. */
 	path = write_events("first.jsonl", &dataset[6], 1, false);
 	RUN(&r, "usage", "import", path);
-	check_exit(&r, 0, "import");
+	expect_exit(&r, 0, "import");
 	run_result_free(&r);
 	free(path);
 	before = snapshot();
 	RUN(&r, "--org", "brightpath", "usage", "record", "--user", dataset[6].user, "--model", dataset[6].model,
 	    "--tokens-in", "100", "--tokens-out", "100", "--event-id", dataset[6].id, "--at", dataset[6].at);
-	check_exit(&r, 0, "recording an imported event");
+	expect_exit(&r, 0, "recording an imported event");
 	expect_in(r.err, "recorded before", "recording an imported event");
 	run_result_free(&r);
 	char *after = snapshot();
@@ -1121,7 +1103,7 @@ static void test_killed_mid_load(void **state)
 		free(before);
 		/* The same file loads completely afterwards. */
 		RUN(&r, "--format", "json", "usage", "import", path);
-		check_exit(&r, 0, "the import after the kill");
+		expect_exit(&r, 0, "the import after the kill");
 		assert_int_equal(summary_field(&r, "imported"), lines);
 		assert_int_equal(summary_field(&r, "duplicates"), 0);
 		run_result_free(&r);
@@ -1152,20 +1134,20 @@ static void test_stdin(void **state)
 	run_result r;
 	RUN_IN(&r, text, "--format", "json", "usage", "import", "-");
 	free(text);
-	check_exit(&r, 0, "import from stdin");
+	expect_exit(&r, 0, "import from stdin");
 	assert_int_equal(summary_field(&r, "imported"), 6);
 	run_result_free(&r);
 	expect_imported(dataset, 6);
 	/* CSV on stdin, told or recognised by its first character. */
 	text = csv_text(dataset + 6, 4);
 	RUN_IN(&r, text, "--format", "json", "usage", "import", "--input-format", "csv", "-");
-	check_exit(&r, 0, "CSV from stdin");
+	expect_exit(&r, 0, "CSV from stdin");
 	assert_int_equal(summary_field(&r, "imported"), 4);
 	run_result_free(&r);
 	free(text);
 	text = csv_text(dataset + 10, NDATASET - 10);
 	RUN_IN(&r, text, "--format", "json", "usage", "import", "-");
-	check_exit(&r, 0, "CSV from stdin, recognised");
+	expect_exit(&r, 0, "CSV from stdin, recognised");
 	assert_int_equal(summary_field(&r, "imported"), NDATASET - 10);
 	run_result_free(&r);
 	free(text);
@@ -1173,7 +1155,7 @@ static void test_stdin(void **state)
 	/* A bad line on stdin is named as stdin's. */
 	char *before = snapshot();
 	RUN_IN(&r, "{\"event_id\":\"6a1e0001-0000-4000-8000-0000000000e1\"}\n", "usage", "import", "-");
-	check_exit(&r, 5, "a bad line on stdin");
+	expect_exit(&r, 5, "a bad line on stdin");
 	expect_in(r.err, "stdin:1:", "a bad line on stdin");
 	run_result_free(&r);
 	expect_unchanged(before, "a bad line on stdin");
@@ -1187,16 +1169,16 @@ static void test_as_someone_is_refused(void **state)
 	char *before = snapshot();
 	run_result r;
 	RUN(&r, "--as", "alice@acme-legal.test", "--org", "acme-legal", "usage", "import", path);
-	check_exit(&r, 6, "import as an organisation admin");
+	expect_exit(&r, 6, "import as an organisation admin");
 	run_result_free(&r);
 	RUN(&r, "--as", "ops@aiplat.test", "usage", "import", path);
-	check_exit(&r, 6, "import as a superadmin");
+	expect_exit(&r, 6, "import as a superadmin");
 	run_result_free(&r);
 	const char *const env[] = { "PGOPTIONS=-c aiplat.test_now=" TEST_NOW, "AIPLAT_AS=aaron@acme-legal.test",
 	                            "AIPLAT_ORG=acme-legal", NULL };
 	const char *argv[] = { "--db", db.url, "usage", "import", path, NULL };
 	run_aiplat_argv(&r, NULL, env, argv);
-	check_exit(&r, 6, "import as a user (AIPLAT_AS)");
+	expect_exit(&r, 6, "import as a user (AIPLAT_AS)");
 	run_result_free(&r);
 	expect_unchanged(before, "refused imports");
 	free(before);
@@ -1215,7 +1197,7 @@ static void test_org_fills_in(void **state)
 	char *before = snapshot();
 	run_result r;
 	RUN(&r, "usage", "import", path);
-	check_exit(&r, 5, "lines without org and no --org");
+	expect_exit(&r, 5, "lines without org and no --org");
 	for (int l = 1; l <= 3; l++) {
 		char where[512];
 		snprintf(where, sizeof(where), "%s:%d: org is missing", path, l);
@@ -1225,7 +1207,7 @@ static void test_org_fills_in(void **state)
 	expect_unchanged(before, "lines without org");
 	free(before);
 	RUN(&r, "--format", "json", "--org", "brightpath", "usage", "import", path);
-	check_exit(&r, 0, "import --org");
+	expect_exit(&r, 0, "import --org");
 	assert_int_equal(summary_field(&r, "imported"), 4);
 	run_result_free(&r);
 	expect_imported(events, 4);
@@ -1234,7 +1216,7 @@ static void test_org_fills_in(void **state)
 	/* The same events as CSV with empty org fields: duplicates, nothing new. */
 	before = snapshot();
 	RUN(&r, "--format", "json", "--org", "brightpath", "usage", "import", csv);
-	check_exit(&r, 0, "CSV import --org");
+	expect_exit(&r, 0, "CSV import --org");
 	assert_int_equal(summary_field(&r, "duplicates"), 4);
 	run_result_free(&r);
 	expect_unchanged(before, "the same events as CSV");
@@ -1264,7 +1246,7 @@ static void test_progress_on_a_terminal(void **state)
 		fail_msg("no progress bar on a terminal:\n%s", out);
 	run_result r;
 	RUN(&r, "usage", "import", "--batch-size", "2", path);
-	check_exit(&r, 0, "import on a pipe");
+	expect_exit(&r, 0, "import on a pipe");
 	assert_null(strstr(r.err, "100%"));
 	run_result_free(&r);
 	free(path);

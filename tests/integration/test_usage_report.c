@@ -34,27 +34,7 @@ static const char *const clock_env[] = { "PGOPTIONS=-c aiplat.test_now=" TEST_NO
 
 static void run_env(run_result *r, const char *const *env, const char *const *args)
 {
-	const char *argv[64] = { "--db", db.url };
-	int n = 2;
-	for (int i = 0; args[i]; i++) {
-		assert_true(n < 62);
-		argv[n++] = args[i];
-	}
-	argv[n] = NULL;
-	run_aiplat_argv(r, NULL, env, argv);
-}
-
-/* Like expect_exit, but frees the outputs before failing (no leaks reported
- * under the sanitizers when a test fails). */
-static void check_exit(run_result *r, int status, const char *what)
-{
-	if (r->status == status)
-		return;
-	char msg[2048];
-	snprintf(msg, sizeof(msg), "%s: exit %d, expected %d\nstdout: %.700s\nstderr: %.700s", what, r->status,
-	         status, r->out ? r->out : "", r->err ? r->err : "");
-	run_result_free(r);
-	fail_msg("%s", msg);
+	run_aiplat_db(r, db.url, NULL, env, args);
 }
 
 #define RUN(r, ...) run_env((r), clock_env, (const char *const[]){ __VA_ARGS__, NULL })
@@ -181,7 +161,7 @@ static int setup(void **state)
 	assert_int_equal(fclose(f), 0);
 	run_result r;
 	RUN(&r, "-q", "usage", "import", path);
-	check_exit(&r, 0, "importing the month");
+	expect_exit(&r, 0, "importing the month");
 	run_result_free(&r);
 	rm_rf(dir);
 	free(dir);
@@ -196,7 +176,7 @@ static int setup(void **state)
 	for (size_t i = 0; i < sizeof(live) / sizeof(live[0]); i++) {
 		RUN(&r, "--org", live[i].org, "usage", "record", "--user", live[i].user, "--model", live[i].model,
 		    "--tokens-in", live[i].in, "--tokens-out", live[i].out, "--at", live[i].at);
-		check_exit(&r, 0, "usage record --at");
+		expect_exit(&r, 0, "usage record --at");
 		run_result_free(&r);
 	}
 	assert_int_equal(count("SELECT count(*) FROM aiplat.usage_events"), n + 4);
@@ -579,7 +559,7 @@ static void check_report(const char *what, const char *const *env, const char *c
 	run_env(&r, env ? env : clock_env, argv);
 	char label[512];
 	snprintf(label, sizeof(label), "%s (--format %s --by %s)", what, format, by ? by : "(default)");
-	check_exit(&r, 0, label);
+	expect_exit(&r, 0, label);
 	rows got, want;
 	parse_report(&got, r.out, format, by);
 	run_result_free(&r);
@@ -647,10 +627,10 @@ static void test_every_grouping_and_filter(void **state)
 	            >= 20);
 	run_result r;
 	RUN(&r, "usage", "report", "--by", "bogus");
-	check_exit(&r, 2, "an unknown grouping");
+	expect_exit(&r, 2, "an unknown grouping");
 	run_result_free(&r);
 	RUN(&r, "usage", "report", "--since", "last tuesday");
-	check_exit(&r, 2, "an unreadable day");
+	expect_exit(&r, 2, "an unreadable day");
 	run_result_free(&r);
 }
 
@@ -696,10 +676,10 @@ static void test_period(void **state)
 
 	run_result r;
 	RUN(&r, "usage", "report", "--period", "day", "--since", "2026-03-01");
-	check_exit(&r, 2, "--period with --since");
+	expect_exit(&r, 2, "--period with --since");
 	run_result_free(&r);
 	RUN(&r, "usage", "report", "--period", "fortnight");
-	check_exit(&r, 2, "an unknown period");
+	expect_exit(&r, 2, "an unknown period");
 	run_result_free(&r);
 }
 
@@ -713,7 +693,7 @@ static void test_top(void **state)
 	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
 		run_result r;
 		RUN(&r, "--format", "json", "usage", "report", "--by", cases[c].by, "--top", cases[c].n);
-		check_exit(&r, 0, "--top");
+		expect_exit(&r, 0, "--top");
 		rows got, want;
 		parse_report(&got, r.out, "json", cases[c].by);
 		run_result_free(&r);
@@ -742,10 +722,10 @@ static void test_top(void **state)
 	}
 	run_result r;
 	RUN(&r, "usage", "report", "--top", "0");
-	check_exit(&r, 2, "--top 0");
+	expect_exit(&r, 2, "--top 0");
 	run_result_free(&r);
 	RUN(&r, "usage", "report", "--top", "-2");
-	check_exit(&r, 2, "--top -2");
+	expect_exit(&r, 2, "--top -2");
 	run_result_free(&r);
 }
 
@@ -1021,7 +1001,7 @@ static void test_prometheus(void **state)
 	for (size_t i = 0; bys[i]; i++) {
 		run_result r;
 		RUN(&r, "--format", "prometheus", "usage", "report", "--by", bys[i]);
-		check_exit(&r, 0, "--format prometheus");
+		expect_exit(&r, 0, "--format prometheus");
 		rows got, want;
 		parse_prometheus(&got, r.out, bys[i], NULL, NULL);
 		expected(&want, bys[i], &none);
@@ -1038,7 +1018,7 @@ static void test_prometheus(void **state)
 	/* With --period, every sample says which. */
 	run_result r;
 	RUN(&r, "--format", "prometheus", "usage", "report", "--by", "org,model", "--period", "month");
-	check_exit(&r, 0, "--format prometheus --period month");
+	expect_exit(&r, 0, "--format prometheus --period month");
 	rows got, want;
 	parse_prometheus(&got, r.out, "org,model", "period", "month");
 	expected(&want, "org,model", &month);
@@ -1050,7 +1030,7 @@ static void test_prometheus(void **state)
 	const filter acme = { .org = "acme-legal" };
 	RUN(&r, "--format", "prometheus", "--as", "alice@acme-legal.test", "--org", "acme-legal", "usage",
 	    "report", "--by", "org,user");
-	check_exit(&r, 0, "prometheus as an admin");
+	expect_exit(&r, 0, "prometheus as an admin");
 	parse_prometheus(&got, r.out, "org,user", NULL, NULL);
 	expected(&want, "org,user", &acme);
 	compare("prometheus as an admin", &got, &want);
@@ -1071,7 +1051,7 @@ static void test_prometheus(void **state)
 			argv[n++] = others[i][k];
 		argv[n] = NULL;
 		run_env(&r, clock_env, argv);
-		check_exit(&r, 2, "--format prometheus on another command");
+		expect_exit(&r, 2, "--format prometheus on another command");
 		assert_string_equal(r.out, "");
 		run_result_free(&r);
 	}
@@ -1100,7 +1080,7 @@ static void check_chart(const char *by, bool match_labels)
 	char msg[1024] = "";
 	run_result r;
 	RUN(&r, "--format", "table", "usage", "report", "--by", by, "--chart");
-	check_exit(&r, 0, "--chart");
+	expect_exit(&r, 0, "--chart");
 	rows want;
 	expected(&want, by, &none);
 	/* One bar line per row, in ASCII ('#') under LANG=C, within the width. */
@@ -1193,7 +1173,7 @@ static void test_chart(void **state)
 	run_result r;
 	const char *const argv[] = { "--format", "table", "usage", "report", "--by", "org", "--chart", NULL };
 	run_env(&r, utf8, argv);
-	check_exit(&r, 0, "--chart in UTF-8");
+	expect_exit(&r, 0, "--chart in UTF-8");
 	expect_in(r.out, "\xe2\x96\x88", "UTF-8 chart");
 	assert_null(strchr(r.out, '#'));
 	rows want;
@@ -1202,7 +1182,7 @@ static void test_chart(void **state)
 	rows_free(&want);
 	run_result_free(&r);
 	RUN(&r, "--format", "json", "usage", "report", "--chart");
-	check_exit(&r, 2, "--chart with --format json");
+	expect_exit(&r, 2, "--chart with --format json");
 	run_result_free(&r);
 }
 
@@ -1233,7 +1213,7 @@ static void test_row_level_security(void **state)
 	run_result r;
 	RUN(&r, "--format", "json", "--as", "alice@acme-legal.test", "--org", "acme-legal", "usage", "report",
 	    "--by", "org");
-	check_exit(&r, 0, "an admin's report by org");
+	expect_exit(&r, 0, "an admin's report by org");
 	rows got;
 	parse_report(&got, r.out, "json", "org");
 	assert_int_equal(got.n, 1);
@@ -1243,11 +1223,11 @@ static void test_row_level_security(void **state)
 	/* ... and another organisation's usage is refused. */
 	RUN(&r, "--format", "json", "--as", "alice@acme-legal.test", "--org", "brightpath", "usage", "report",
 	    "--by", "org");
-	check_exit(&r, 6, "an admin asking for another organisation");
+	expect_exit(&r, 6, "an admin asking for another organisation");
 	assert_string_equal(r.out, "");
 	run_result_free(&r);
 	RUN(&r, "--format", "json", "--as", "bella@brightpath.test", "--org", "acme-legal", "usage", "report");
-	check_exit(&r, 6, "an admin of another organisation");
+	expect_exit(&r, 6, "an admin of another organisation");
 	assert_string_equal(r.out, "");
 	run_result_free(&r);
 	RUN(&r, "--format", "json", "--as", "alice@acme-legal.test", "usage", "report", "--by", "org");
@@ -1273,7 +1253,7 @@ static void test_row_level_security(void **state)
 		const char *const self[] = { "--user", own[i][0], NULL };
 		check_report("a person naming themselves", NULL, who, "json", "model", self, &mine);
 		RUN(&r, "--format", "json", "--as", own[i][0], "--org", own[i][1], "usage", "report", "--by", "user");
-		check_exit(&r, 0, "a person's report by user");
+		expect_exit(&r, 0, "a person's report by user");
 		parse_report(&got, r.out, "json", "user");
 		assert_int_equal(got.n, 1);
 		assert_string_equal(got.r[0].key, own[i][0]);
@@ -1311,7 +1291,7 @@ static void test_user_asking_for_someone_else(void **state)
 			    "--user", others[i]);
 			char what[160];
 			snprintf(what, sizeof(what), "%s asking for %s's usage", askers[a][0], others[i]);
-			check_exit(&r, 6, what);
+			expect_exit(&r, 6, what);
 			assert_string_equal(r.out, "");
 			run_result_free(&r);
 		}
@@ -1335,7 +1315,7 @@ static json_t *show_row(const char *const *identity, const char *user, const cha
 	argv[n] = NULL;
 	run_result r;
 	run_env(&r, clock_env, argv);
-	check_exit(&r, want_exit, "usage show");
+	expect_exit(&r, want_exit, "usage show");
 	if (want_exit != 0) {
 		assert_string_equal(r.out, "");
 		run_result_free(&r);
@@ -1423,7 +1403,7 @@ static void consume(const char *mode, const char *model, const char *tokens, int
 	run_result r;
 	RUN(&r, "--org", "acme-legal", "quota", mode, "--user", "aaron@acme-legal.test", "--model", model, "--tokens",
 	    tokens);
-	check_exit(&r, want, mode);
+	expect_exit(&r, want, mode);
 	run_result_free(&r);
 }
 
@@ -1455,7 +1435,7 @@ static void test_show(void **state)
 	run_result r;
 	RUN(&r, "--org", "acme-legal", "usage", "record", "--user", "aaron@acme-legal.test", "--model", legal,
 	    "--tokens-in", "1500", "--at", TEST_NOW);
-	check_exit(&r, 0, "usage record");
+	expect_exit(&r, 0, "usage record");
 	run_result_free(&r);
 	expect_show(admin, "aaron@acme-legal.test", legal, 20000, 1500, "reached");
 	/* A free model: used, no limit, no warning. */

@@ -39,12 +39,7 @@ static int teardown(void **state)
 
 static void run(run_result *r, const char *const *args)
 {
-	const char *argv[40] = { "--db", db.url };
-	int n = 2;
-	for (int i = 0; args[i]; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	run_aiplat_argv(r, NULL, NULL, argv);
+	run_aiplat_db(r, db.url, NULL, NULL, args);
 }
 
 #define RUN(r, ...) run((r), (const char *const[]){ __VA_ARGS__, NULL })

@@ -174,11 +174,28 @@ void run_result_free(run_result *r)
 	r->out = r->err = NULL;
 }
 
-void expect_exit(const run_result *r, int status, const char *what)
+void run_aiplat_db(run_result *r, const char *url, const char *input, const char *const *env,
+                   const char *const *args)
 {
-	if (r->status != status)
-		fail_msg("%s: exit %d, expected %d\nstdout: %.800s\nstderr: %.800s", what, r->status,
-		         status, r->out, r->err);
+	const char *argv[128] = { "--db", url };
+	int n = 2;
+	for (int i = 0; args[i]; i++) {
+		assert_true(n < 127);
+		argv[n++] = args[i];
+	}
+	argv[n] = NULL;
+	run_aiplat_argv(r, input, env, argv);
+}
+
+void expect_exit(run_result *r, int status, const char *what)
+{
+	if (r->status == status)
+		return;
+	char msg[2048];
+	snprintf(msg, sizeof(msg), "%s: exit %d, expected %d\nstdout: %.800s\nstderr: %.800s", what,
+	         r->status, status, r->out ? r->out : "", r->err ? r->err : "");
+	run_result_free(r);
+	fail_msg("%s", msg);
 }
 
 void run_aiplat_start(run_async *a, const char *const *env, const char *const *argv)

@@ -21,8 +21,12 @@ void run_aiplat(run_result *r, const char *input, const char *const *env, ...)
 void run_aiplat_argv(run_result *r, const char *input, const char *const *env,
                      const char *const *argv);
 void run_result_free(run_result *r);
-/* Fails the test, showing both outputs, unless the exit status is `status`. */
-void expect_exit(const run_result *r, int status, const char *what);
+/* The same with "--db url" in front of args (a NULL-terminated list). */
+void run_aiplat_db(run_result *r, const char *url, const char *input, const char *const *env,
+                   const char *const *args);
+/* Fails the test, showing both outputs, unless the exit status is `status`
+ * (the outputs are freed first, so a failure reports no leak). */
+void expect_exit(run_result *r, int status, const char *what);
 
 /* Starts aiplat without waiting; its stdout and stderr go to temp files. */
 typedef struct run_async {
