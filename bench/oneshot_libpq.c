@@ -21,7 +21,7 @@ static const char QUOTA_ADMIT_SQL[] =
 	" d.request_limit, d.requests_reset_at, d.event_id, d.reservation_id,"
 	" round(d.cost_micro_usd / 1e6, 6) AS cost_usd"
 	"  FROM aiplat.quota_admit($1, $2, $3, $4::bigint, $5, $6::uuid, $7::bigint, $8::bigint,"
-	"                          $9::integer, $10, $11::interval, $12::timestamptz) d"
+	"                          $9::integer, $10, $11::interval, $12::timestamptz, $13::boolean) d"
 	" LEFT JOIN aiplat.organizations o ON o.id = d.organization_id"
 	" LEFT JOIN aiplat.users u ON u.id = d.user_id"
 	" LEFT JOIN aiplat.ai_models_system m ON m.id = d.model_id";
@@ -44,9 +44,10 @@ int main(int argc, char **argv)
 		return 3;
 	}
 	/* Parameters 6-12 (event id, tokens in/out, latency, request id, ttl,
-	 * time) are NULL for a check, as aiplat sends them. */
-	const char *params[12] = { argv[2], argv[3], argv[4], argv[5], argc == 7 ? argv[6] : "check" };
-	PGresult *res = PQexecParams(conn, QUOTA_ADMIT_SQL, 12, NULL, params, NULL, NULL, 0);
+	 * time) are NULL and 13 (force) false for a check, as aiplat sends them. */
+	const char *params[13] = { argv[2], argv[3], argv[4], argv[5], argc == 7 ? argv[6] : "check",
+	                           NULL, NULL, NULL, NULL, NULL, NULL, NULL, "false" };
+	PGresult *res = PQexecParams(conn, QUOTA_ADMIT_SQL, 13, NULL, params, NULL, NULL, 0);
 	int status = 70;
 	if (PQresultStatus(res) == PGRES_TUPLES_OK) {
 		int ncols = PQnfields(res);

@@ -383,7 +383,7 @@ int aiplat_model_create(aiplat_db *db, const json_t *doc, long long *id)
 	aiplat_buf_printf(&sql,
 		"INSERT INTO aiplat.ai_models_system (%s, api_key_ref, api_key_ciphertext, api_key_hint,"
 		" created_by)"
-		" SELECT %s, $2, CASE WHEN $3::text IS NULL THEN NULL ELSE pgp_sym_encrypt($3, $4) END,"
+		" SELECT %s, $2, CASE WHEN $3::text IS NULL THEN NULL ELSE aiplat.encrypt_secret($3, $4) END,"
 		"        $5, aiplat.current_user_id()"
 		"   FROM jsonb_populate_record(NULL::aiplat.ai_models_system, $1::jsonb)"
 		" RETURNING id", cols.ptr, cols.ptr);
@@ -485,7 +485,7 @@ int aiplat_model_update(aiplat_db *db, const char *ident, const json_t *changes,
 		                        " $1::jsonb))", cols.ptr, cols.ptr);
 	if (k.change)
 		aiplat_buf_printf(&sql, "%sapi_key_ref = $3, api_key_ciphertext = CASE WHEN $4::text IS NULL"
-		                        " THEN NULL ELSE pgp_sym_encrypt($4, $5) END, api_key_hint = $6",
+		                        " THEN NULL ELSE aiplat.encrypt_secret($4, $5) END, api_key_hint = $6",
 		                  cols.len ? ", " : "");
 	if (!cols.len && !k.change)
 		aiplat_buf_puts(&sql, "updated_at = updated_at");

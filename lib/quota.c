@@ -47,17 +47,17 @@ int aiplat_quota_admit(aiplat_db *db, const char *mode, const aiplat_quota_reque
 	snprintf(tokens, sizeof(tokens), "%lld", r->tokens);
 	if (r->ttl_s > 0)
 		snprintf(ttl, sizeof(ttl), "%.3f seconds", r->ttl_s);
-	const char *params[12] = {
+	const char *params[13] = {
 		org, user, r->model, tokens, mode, r->event_id, num(tin, sizeof(tin), r->tokens_in),
 		num(tout, sizeof(tout), r->tokens_out), num(lat, sizeof(lat), r->latency_ms), r->request_id,
-		r->ttl_s > 0 ? ttl : NULL, r->at
+		r->ttl_s > 0 ? ttl : NULL, r->at, r->force ? "true" : "false"
 	};
 	aiplat_table *t = NULL;
 	int rc = aiplat_db_query_table_as(db, &t,
 		"SELECT " DECISION_COLUMNS
 		"  FROM aiplat.quota_admit($1, $2, $3, $4::bigint, $5, $6::uuid, $7::bigint, $8::bigint,"
-		"                          $9::integer, $10, $11::interval, $12::timestamptz) d"
-		DECISION_JOINS, 12, params);
+		"                          $9::integer, $10, $11::interval, $12::timestamptz, $13::boolean) d"
+		DECISION_JOINS, 13, params);
 	if (rc)
 		return rc;
 	*allowed = aiplat_table_nrows(t) == 1 && !strcmp(aiplat_table_cell(t, 0, 0), "t");
@@ -94,7 +94,7 @@ int aiplat_quota_reset(aiplat_db *db, bool dry_run, double lock_timeout_s, aipla
 			"SELECT rolled_over, reservations_expired, counters_pruned, event_ids_pruned,"
 			"       partitions_dropped, partitions_created, $1::boolean AS dry_run,"
 			"       aiplat.clock() AS at"
-			"  FROM aiplat.quota_housekeeping()", 1,
+			"  FROM aiplat_internal.quota_housekeeping()", 1,
 			(const char *const[]){ dry_run ? "true" : "false" });
 		if (rc || dry_run)
 			aiplat_db_rollback(db);

@@ -102,7 +102,7 @@ int aiplat_seed(aiplat_db *db, bool demo, aiplat_table **summary)
 		snprintf(inserted, sizeof(inserted), "%ld", total);
 		const char *params[3] = { demo ? "seed.demo" : "seed.base", files.ptr, inserted };
 		rc = aiplat_db_exec(db,
-			"SELECT aiplat.audit($1, 'seed', $2, NULL,"
+			"SELECT aiplat_internal.audit($1, 'seed', $2, NULL,"
 			"                    jsonb_build_object('rows_inserted', $3::bigint))", 3, params);
 	}
 	aiplat_buf_dispose(&files);

@@ -24,9 +24,11 @@ typedef struct aiplat_quota_request {
 	const char *request_id;
 	double ttl_s;             /* reserve: seconds (0: the platform default) */
 	const char *at;           /* record: when it happened (timestamp); NULL: now */
+	bool force;               /* record (the platform only): skip the membership and model
+	                           * checks; audited */
 } aiplat_quota_request;
 
-#define AIPLAT_QUOTA_REQUEST_INIT { NULL, NULL, NULL, 0, -1, -1, NULL, -1, NULL, 0, NULL }
+#define AIPLAT_QUOTA_REQUEST_INIT { NULL, NULL, NULL, 0, -1, -1, NULL, -1, NULL, 0, NULL, false }
 
 /*
  * mode is "check", "consume", "reserve" or "record". *out is a one-row

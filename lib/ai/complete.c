@@ -166,6 +166,32 @@ static int reserve(aiplat_db *db, const call_target *t, const char *model, long 
 	return 0;
 }
 
+/* For a model whose shape the caller may not see: the admission step's
+ * reason when it denies the call, else "no model". */
+static int explain_hidden(aiplat_db *db, const call_target *t, const char *model,
+                          aiplat_complete_result *res)
+{
+	aiplat_quota_request q = AIPLAT_QUOTA_REQUEST_INIT;
+	q.org = t->org;
+	q.user = t->user;
+	q.model = model;
+	q.tokens = 1;
+	aiplat_table *d = NULL;
+	bool allowed = false;
+	int rc = aiplat_quota_admit(db, "check", &q, &d, &allowed);
+	if (rc)
+		return rc;
+	if (allowed) {
+		aiplat_table_free(d);
+		return aiplat_error_set(AIPLAT_EINVALID, AIPLAT_ERRCLASS_INPUT, "no model \"%s\"", model);
+	}
+	aiplat_table_free(res->decision);
+	res->decision = d;
+	const char *reason = aiplat_table_cell(d, 0, 1);
+	return aiplat_error_set(AIPLAT_ENEGATIVE, AIPLAT_ERRCLASS_QUOTA, "denied: %s (nothing was sent to %s)",
+	                        reason ? reason : "?", model);
+}
+
 /* The provider settings of the reserved model; strings live in *res_out (PQclear it). */
 static int fetch_config(aiplat_db *db, const char *reservation, aiplat_provider_config *cfg,
                         PGresult **res_out, char **key_out)
@@ -260,8 +286,9 @@ static int call_model(aiplat_db *db, const call_target *t, const char *model, co
 	if (rc)
 		return rc;
 	if (PQntuples(shape) != 1 || PQgetisnull(shape, 0, 0)) {
+		/* A model the caller may not see: admission says why not (or that there is none). */
 		PQclear(shape);
-		return aiplat_error_set(AIPLAT_EINVALID, AIPLAT_ERRCLASS_INPUT, "no model \"%s\"", model);
+		return explain_hidden(db, t, model, res);
 	}
 	char *prompt = NULL;
 	rc = build_prompt(db, org_id, o, PQgetisnull(shape, 0, 4) ? "[]" : PQgetvalue(shape, 0, 4), &prompt);

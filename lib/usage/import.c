@@ -13,7 +13,7 @@
  *      partitions;
  *   5. add them to per-(organisation, person, model, local day) totals.
  * At the end the totals go through a second staging table into the daily
- * rollups and the counters (aiplat.apply_usage_deltas), and the whole
+ * rollups and the counters (aiplat_internal.apply_usage_deltas), and the whole
  * thing commits, or, when any record was invalid, rolls back having
  * written nothing. Staging only the keys, not whole events, and writing
  * each event once is what keeps the import close to a raw COPY
@@ -729,7 +729,7 @@ static int flush_batch(importer *im)
 	char *mtext = json_dumps(month_list, JSON_COMPACT);
 	json_decref(month_list);
 	const char *mp[1] = { mtext };
-	rc = aiplat_db_exec(im->db, "SELECT aiplat.ensure_usage_partition(m::date)"
+	rc = aiplat_db_exec(im->db, "SELECT aiplat_internal.ensure_usage_partition(m::date)"
 	                            "  FROM jsonb_array_elements_text($1::jsonb) AS m", 1, mp);
 	free(mtext);
 	/* Each organisation's time range in the batch: for its local days, and
@@ -894,7 +894,7 @@ static int flush_batch(importer *im)
 	}
 	if (!rc && written) {
 		/* A batch within one month goes straight into its partition (named
-		 * by aiplat.ensure_usage_partition, created above): no routing of
+		 * by aiplat_internal.ensure_usage_partition, created above): no routing of
 		 * every row through the parent, about 15% less server time. */
 		char sql[400];
 		snprintf(sql, sizeof(sql),
@@ -938,7 +938,7 @@ static int apply_deltas(importer *im)
 	rc = copy_in(im, "COPY pg_temp.usage_import_deltas FROM STDIN (FORMAT binary)", &b);
 	aiplat_buf_dispose(&b);
 	if (!rc)
-		rc = aiplat_db_exec(im->db, "SELECT aiplat.apply_usage_deltas()", 0, NULL);
+		rc = aiplat_db_exec(im->db, "SELECT aiplat_internal.apply_usage_deltas()", 0, NULL);
 	return rc;
 }
 

@@ -541,7 +541,7 @@ static void test_reset(void **state)
 		" SELECT o.id, u.id, m.id, m.name, 'monthly', '2020-01-01', '2020-02-01', 7"
 		"   FROM aiplat.organizations o, aiplat.users u, aiplat.ai_models_system m"
 		"  WHERE o.slug = 'brightpath' AND u.email = 'ben@brightpath.test' AND m.name = 'Blog Content Writer Pro'");
-	testdb_exec(owner, "SELECT aiplat.ensure_usage_partition('2020-01-01')");
+	testdb_exec(owner, "SELECT aiplat_internal.ensure_usage_partition('2020-01-01')");
 
 	/* A dry run counts and changes nothing. */
 	json_t *d = reset_json((const char *const[]){ "--dry-run", NULL }, 0);
