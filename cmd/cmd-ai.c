@@ -129,6 +129,12 @@ static int ai_complete(struct cli_ctx *ctx)
 			print_result(ctx, &r);
 		}
 	}
+	if (r.over_limit)
+		cli_warn(ctx, "the provider's usage (%lld tokens) was recorded above a limit of the person or "
+		         "the organisation", r.input_tokens + r.output_tokens);
+	if (r.capped)
+		cli_warn(ctx, "the provider reported more than the limits allow; usage was settled at the "
+		         "reservation (%lld tokens)", r.input_tokens + r.output_tokens);
 	if (rc)
 		rc = cli_fail(ctx);   /* library usage errors exit 2 there too */
 	aiplat_complete_result_dispose(&r);
@@ -157,7 +163,10 @@ const struct cli_command cmd_ai_complete = {
 	"(one usage event with latency, cost and request id) or releases it when the call fails. A "
 	"denied reservation never reaches the provider (exit 1, with the reason). The ai feature flag "
 	"off refuses the call (exit 6); provider failures exit 4 with the provider's message and "
-	"request id. A stream cut short is settled at the reserved estimate (exit 4). "
+	"request id. A stream cut short, or failing after it began, is settled at the reported input "
+	"(else the estimate) plus the output cap (exit 4). The provider's numbers are recorded as "
+	"they are, even above a limit (with a warning); connected as a mapped login role, the "
+	"person's own settle stays within the limits, and the reservation is settled instead. "
 	"AIPLAT_OPENAI_BASE_URL and AIPLAT_ANTHROPIC_BASE_URL override the endpoints.",
 	complete_options, 0, 1, CMD_NEED_DB, ai_complete, NULL
 };

@@ -70,7 +70,20 @@ static int quota_settle(struct cli_ctx *ctx)
 	if (aiplat_quota_finish(ctx->db, ctx->args[0], true, tin, tout,
 	                        (int)cli_opt_int(ctx, "latency-ms", -1), cli_opt(ctx, "request-id"), &t))
 		return cli_fail(ctx);
-	return print_record(ctx, t);
+	bool allowed = !strcmp(aiplat_table_cell(t, 0, 0), "t");
+	const char *reason = aiplat_table_cell(t, 0, 1);
+	const char *used = aiplat_table_cell(t, 0, 9), *limit = aiplat_table_cell(t, 0, 10);
+	if (!allowed)
+		cli_info(ctx, "not settled: %lld tokens would pass the %s (%s used besides this hold, of %s); "
+		         "nothing was recorded, the hold stays until it is released or expires",
+		         tin + tout, !strcmp(reason, "org_quota_exceeded") ? "organization's quota" :
+		         "person's limit", used ? used : "?", limit ? limit : "?");
+	else if (!strncmp(reason, "settled_over_", 13))
+		cli_warn(ctx, "recorded %lld tokens, above the %s (%s used besides this hold, of %s)", tin + tout,
+		         !strcmp(reason, "settled_over_quota") ? "organization's quota" : "person's limit",
+		         used ? used : "?", limit ? limit : "?");
+	int rc = print_record(ctx, t);
+	return rc ? rc : allowed ? 0 : AIPLAT_EXIT_NEGATIVE;
 }
 
 static int quota_release(struct cli_ctx *ctx)
@@ -178,8 +191,13 @@ const struct cli_command cmd_quota_reserve = {
 };
 const struct cli_command cmd_quota_settle = {
 	"quota", "settle", "RESERVATION", "record a reservation's real usage and free the rest",
-	"Records the tokens actually used (even above the estimate: the call happened) and ends "
-	"the reservation. A reservation is settled or released once.",
+	"Records the tokens actually used and ends the reservation; a reservation is settled or "
+	"released once. Acting as a person, tokens above the hold are recorded only as far as the "
+	"person's limit and the organisation's quota still allow: beyond that the settle is refused "
+	"(exit 1, reason org_quota_exceeded or user_limit_exceeded, with the limit and its usage "
+	"besides this hold), nothing is recorded, and the hold stays until it is released or "
+	"expires. The platform (no --as) records the real numbers even above a limit, and says so "
+	"(reason settled_over_quota or settled_over_limit, and a warning).",
 	settle_options, 1, 1, CMD_NEED_DB, quota_settle, NULL
 };
 const struct cli_command cmd_quota_release = {

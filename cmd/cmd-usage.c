@@ -36,12 +36,23 @@ static int usage_record(struct cli_ctx *ctx)
 	if (r.tokens_out < 0)
 		r.tokens_out = 0;
 	r.tokens = r.tokens_in + r.tokens_out;
+	r.force = cli_flag(ctx, "force");
 	aiplat_table *t;
 	bool allowed;
 	if (aiplat_quota_admit(ctx->db, "record", &r, &t, &allowed) != 0)
 		return cli_fail(ctx);
-	if (!strcmp(aiplat_table_cell(t, 0, 1), "duplicate"))
+	const char *reason = aiplat_table_cell(t, 0, 1);
+	if (!allowed) {
+		/* Refused: said on stderr, the decision on stdout, nothing recorded. */
+		cli_info(ctx, "not recorded: %s", reason);
+		int rc = cli_print_record(ctx, t);
+		aiplat_table_free(t);
+		return rc ? rc : AIPLAT_EXIT_NEGATIVE;
+	}
+	if (!strcmp(reason, "duplicate"))
 		cli_info(ctx, "event %s was recorded before; nothing added", r.event_id);
+	else if (r.force)
+		cli_info(ctx, "recorded without the membership and model checks (audited as usage.record_forced)");
 	/* The decision's limit columns say nothing about a record: keep the event's. */
 	static const char *const drop[] = { "allowed", "used", "limit", "resets_at", "reservation_id" };
 	for (size_t i = 0; i < sizeof(drop) / sizeof(drop[0]); i++)
@@ -123,6 +134,7 @@ static int usage_import(struct cli_ctx *ctx)
 	memset(&o, 0, sizeof(o));
 	o.path = ctx->args[0];
 	o.skip_invalid = cli_flag(ctx, "skip-invalid");
+	o.force = cli_flag(ctx, "force");
 	o.default_org = aiplat_db_identity(ctx->db)->org_id[0] ? aiplat_db_identity(ctx->db)->org_id : NULL;
 	o.batch_rows = (size_t)cli_opt_int(ctx, "batch-size", 0);
 	const char *fmt = cli_opt(ctx, "input-format");
@@ -275,10 +287,15 @@ static const struct cli_option record_options[] = {
 	{ "request-id", 0, OPT_STRING, "ID", "the provider's request id", NULL, 0 },
 	{ "at", 0, OPT_STRING, "TIMESTAMP", "when it happened (default: now), e.g. 2026-11-04T06:16:22Z",
 	  NULL, 0 },
+	{ "force", 0, OPT_FLAG, NULL,
+	  "record even for a non-member or a model not for the organisation's type or plan (audited)", NULL, 0 },
 	END_OPTIONS
 };
 static const struct cli_option import_options[] = {
 	{ "skip-invalid", 0, OPT_FLAG, NULL, "load the valid lines and report the others", NULL, 0 },
+	{ "force", 0, OPT_FLAG, NULL,
+	  "import events of non-members and of models not for the organisation's type or plan (audited)",
+	  NULL, 0 },
 	{ "input-format", 0, OPT_ENUM, "FORMAT",
 	  "csv or jsonl (default: by the file's extension, else by its first character)", input_formats, 0 },
 	{ "batch-size", 0, OPT_INT, "N", "events per COPY batch (default 100000)", NULL, 0 },
@@ -306,9 +323,13 @@ static const struct cli_option show_options[] = {
 
 const struct cli_command cmd_usage_record = {
 	"usage", "record", NULL, "record usage that already happened",
-	"Records one event without deciding anything (the call was made): the event, the person's "
-	"counter, the organisation's monthly counter and the daily rollups, in one transaction. "
-	"--event-id makes it idempotent: the same organisation, time and id are recorded once.",
+	"Records one event (the call was made): the event, the person's counter, the organisation's "
+	"monthly counter and the daily rollups, in one transaction. The platform (no --as) records "
+	"without limits, but only for a member of the organisation and a model meant for its type "
+	"and plan (else exit 1, reason not_a_member, type_not_targeted or plan_insufficient, nothing "
+	"recorded); --force records anyway and writes an audit row. A person's own record is decided "
+	"like quota consume (exit 1 when a limit would be passed) and takes no --at. --event-id "
+	"makes it idempotent: the same organisation, time and id are recorded once.",
 	record_options, 0, 0, CMD_NEED_DB, usage_record, NULL
 };
 const struct cli_command cmd_usage_import = {
@@ -318,6 +339,10 @@ const struct cli_command cmd_usage_import = {
 	"COPY in one transaction: nothing is written unless every line is valid (each bad line is "
 	"named), or with --skip-invalid only the valid ones; events already recorded are skipped, so "
 	"importing a file twice adds nothing; counters and rollups change in the same transaction. "
+	"Every event needs tokens_in or tokens_out; an event id may appear once per organisation (a "
+	"repeat at the same time is skipped as a duplicate, at another time it is an invalid line). "
+	"The person must be a member of the event's organisation and the model meant for its type "
+	"and plan, unless --force (audited: one row per import). The platform's job (no --as). "
 	"Shows progress on a terminal. Exit 5 on invalid input.",
 	import_options, 1, 1, CMD_NEED_DB, usage_import, NULL
 };

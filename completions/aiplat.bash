@@ -737,7 +737,7 @@ _aiplat() {
               COMPREPLY=()
               return;;
           esac
-          COMPREPLY=($(compgen -W " --user --model --tokens-in --tokens-out --event-id --latency-ms --request-id --at $globals" -- "$cur"));;
+          COMPREPLY=($(compgen -W " --user --model --tokens-in --tokens-out --event-id --latency-ms --request-id --at --force $globals" -- "$cur"));;
         import)
           case "$prev" in
             --input-format)
@@ -747,7 +747,7 @@ _aiplat() {
               COMPREPLY=()
               return;;
           esac
-          COMPREPLY=($(compgen -W " --skip-invalid --input-format --batch-size $globals" -- "$cur"));;
+          COMPREPLY=($(compgen -W " --skip-invalid --force --input-format --batch-size $globals" -- "$cur"));;
         report)
           case "$prev" in
             --user)

@@ -70,14 +70,17 @@ int aiplat_quota_finish(aiplat_db *db, const char *reservation, bool settle, lon
                         aiplat_table **out)
 {
 	char tin[32], tout[32], lat[32];
-	const char *params[6] = { reservation, settle ? "true" : "false",
+	const char *params[7] = { reservation, settle ? "true" : "false",
 	                          num(tin, sizeof(tin), tokens_in), num(tout, sizeof(tout), tokens_out),
-	                          num(lat, sizeof(lat), latency_ms), request_id };
+	                          num(lat, sizeof(lat), latency_ms), request_id, "settle" };
 	return aiplat_db_query_table_as(db, out,
 		"SELECT d.allowed, d.reason, o.slug AS organization, u.email AS user, m.name AS model,"
-		"       d.reservation_id, d.event_id, d.used AS tokens, round(d.cost_micro_usd / 1e6, 6) AS cost_usd"
-		"  FROM aiplat.quota_finish($1::uuid, $2::boolean, $3::bigint, $4::bigint, $5::integer, $6) d"
-		DECISION_JOINS, 6, params);
+		"       d.reservation_id, d.event_id,"
+		"       CASE WHEN $2::boolean THEN $3::bigint + coalesce($4::bigint, 0) END AS tokens,"
+		"       round(d.cost_micro_usd / 1e6, 6) AS cost_usd, d.used AS limit_used, d.lim AS limit,"
+		"       d.resets_at"
+		"  FROM aiplat.quota_finish($1::uuid, $2::boolean, $3::bigint, $4::bigint, $5::integer, $6, $7) d"
+		DECISION_JOINS, 7, params);
 }
 
 int aiplat_quota_reset(aiplat_db *db, bool dry_run, double lock_timeout_s, aiplat_table **out)

@@ -973,7 +973,9 @@ DROP FUNCTION aiplat.quota_admit(text, text, text, bigint, text, uuid, bigint, b
 -- still allow: beyond that nothing is recorded and the hold stays until it
 -- is released or expires (allowed false, the limit's reason). The
 -- platform records the real numbers whatever they are, and says so
--- (settled_over_quota, settled_over_limit).
+-- (settled_over_quota, settled_over_limit). When the limits were looked
+-- at, used and lim are the deciding limit's usage besides this hold and
+-- the limit itself.
 CREATE OR REPLACE FUNCTION aiplat.quota_finish(p_reservation uuid, p_settle boolean,
                                                p_tokens_in bigint DEFAULT NULL, p_tokens_out bigint DEFAULT 0,
                                                p_latency_ms integer DEFAULT NULL,
@@ -1079,7 +1081,6 @@ BEGIN
   UPDATE aiplat.quota_reservations
      SET status = 'settled', settled_tokens = total, finished_at = now_
    WHERE organization_id = r.organization_id AND id = r.id;
-  d.used := total;
   RETURN d;
 END
 $$;

@@ -44,8 +44,11 @@ typedef struct aiplat_complete_result {
 	long long input_tokens;        /* as settled */
 	long long output_tokens;
 	bool estimated;                /* settled at the reservation: the provider gave no usage */
-	bool cut;                      /* the stream ended early */
+	bool cut;                      /* the stream ended early, or failed after it began */
 	bool fell_back;
+	bool over_limit;               /* the platform recorded the provider's numbers above a limit */
+	bool capped;                   /* the person's settle was refused above the hold: settled
+	                                * at the reservation instead */
 	char request_id[128];
 	char event_id[40];
 	double cost_usd;
@@ -58,8 +61,9 @@ typedef struct aiplat_complete_result {
  * 0 on success. AIPLAT_ENEGATIVE when the quota engine denied the call
  * (result->decision says why; nothing was sent), AIPLAT_EPERM when the ai
  * flag is off for the organisation, AIPLAT_EPROVIDER when the provider
- * failed (the reservation was released) or cut a stream (settled at the
- * estimate; result->text holds what arrived).
+ * failed before it began (the reservation was released), or a stream ended
+ * early or failed after it began (settled at the reported input, else the
+ * estimate, plus the output cap; result->text holds what arrived).
  */
 int aiplat_ai_complete(aiplat_db *db, const aiplat_complete_opts *opts, aiplat_complete_result *result);
 void aiplat_complete_result_dispose(aiplat_complete_result *r);

@@ -71,6 +71,10 @@ typedef struct aiplat_ai_response {
 	long long input_tokens;        /* as the provider reported them; -1 when it did not */
 	long long output_tokens;
 	bool cut;                      /* a stream ended before its final event */
+	/* A stream that failed after the 200 (an error event): the provider's
+	 * "type: message"; text and usage hold what arrived before it. The
+	 * call still returns 0, so that the caller can settle what was used. */
+	char stream_error[256];
 	char request_id[128];
 	char finish_reason[64];
 	int http_status;

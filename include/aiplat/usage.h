@@ -21,6 +21,8 @@ typedef struct aiplat_import_opts {
 	const char *path;              /* a file, or "-" for stdin */
 	aiplat_input_format format;
 	bool skip_invalid;             /* load the valid lines, skip the rest */
+	bool force;                    /* load events of non-members and of models not meant for the
+	                                * organisation (audited, one row per organisation) */
 	const char *default_org;       /* for lines without "org" (NULL: required) */
 	size_t batch_rows;             /* 0: 100000 */
 	/* Called after each batch: bytes read, total bytes (0 if unknown), lines. */

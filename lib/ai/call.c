@@ -348,9 +348,11 @@ int ai_call(const ai_adapter *a, const aiplat_provider_config *cfg, const aiplat
 			out->text_len = sc.st.text.len;
 			out->text = aiplat_buf_detach(&sc.st.text);
 			if (sc.st.failed) {
-				rc = provider_failure(a, "stream_error", h.status, h.request_id,
-				                      "the stream failed after it started: %s: %s", sc.st.error_type,
-				                      sc.st.error_message);
+				/* Not retried: the provider has begun, and billed, this one. */
+				snprintf(out->stream_error, sizeof(out->stream_error), "%s%s%s", sc.st.error_type,
+				         sc.st.error_message[0] ? ": " : "", sc.st.error_message);
+				out->cut = true;
+				rc = 0;
 				break;
 			}
 			if (sent != 0 && !h.stopped) {

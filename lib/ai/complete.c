@@ -9,9 +9,11 @@
  *   4. the model's provider settings and key are fetched for that
  *      reservation, and the provider is called (with retries);
  *   5. success settles the reservation to the provider's reported usage
- *      (one usage event: latency, cost, request id); a stream cut short,
- *      or an answer without usage, settles at the estimate; a failure
- *      releases it, and a fallback model, when given, is tried once.
+ *      (one usage event: latency, cost, request id); a stream cut short
+ *      or failing after it began, or an answer without usage, settles at
+ *      the reported input (else the estimate) and the output cap; a
+ *      failure before anything began releases it, and a fallback model,
+ *      when given, is tried once.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -241,26 +243,55 @@ static void wipe_free(char *s)
 	}
 }
 
+/*
+ * Settles (or releases) the call's reservation. The provider's numbers are
+ * the platform's to record: on the owner's connection (acting for someone
+ * with --as) the settle runs as the platform, which records them even
+ * above a limit. A mapped login role is the person itself, whose settle
+ * stays within the limits; when that is refused, the reservation (which
+ * admission let through) is settled in full instead, and *capped says so.
+ */
 static int finish(aiplat_db *db, const char *reservation, bool settle, long long tin, long long tout,
-                  int latency_ms, const char *request_id, aiplat_complete_result *res)
+                  long long hold, int latency_ms, const char *request_id, aiplat_complete_result *res)
 {
-	char in[32], out[32], lat[32];
-	snprintf(in, sizeof(in), "%lld", tin);
-	snprintf(out, sizeof(out), "%lld", tout);
-	snprintf(lat, sizeof(lat), "%d", latency_ms);
-	const char *params[6] = { reservation, settle ? "true" : "false", settle ? in : NULL,
-	                          settle ? out : NULL, settle ? lat : NULL,
-	                          request_id && *request_id ? request_id : NULL };
-	PGresult *r = NULL;
-	int rc = aiplat_db_query_as(db, &r,
-		"SELECT event_id, cost_micro_usd FROM aiplat.quota_finish($1::uuid, $2::boolean, $3::bigint,"
-		"       $4::bigint, $5::integer, $6, 'ai')", 6, params);
-	if (!rc && settle && PQntuples(r) == 1) {
-		snprintf(res->event_id, sizeof(res->event_id), "%s", PQgetvalue(r, 0, 0));
-		res->cost_usd = atof(PQgetvalue(r, 0, 1)) / 1e6;
+	bool platform = !aiplat_db_identity(db)->via_login_role;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		char in[32], out[32], lat[32];
+		snprintf(in, sizeof(in), "%lld", tin);
+		snprintf(out, sizeof(out), "%lld", tout);
+		snprintf(lat, sizeof(lat), "%d", latency_ms);
+		const char *params[6] = { reservation, settle ? "true" : "false", settle ? in : NULL,
+		                          settle ? out : NULL, settle ? lat : NULL,
+		                          request_id && *request_id ? request_id : NULL };
+		static const char sql[] =
+			"SELECT allowed, reason, event_id, cost_micro_usd FROM aiplat.quota_finish($1::uuid,"
+			"       $2::boolean, $3::bigint, $4::bigint, $5::integer, $6, 'ai')";
+		PGresult *r = NULL;
+		int rc = platform ? aiplat_db_query(db, &r, sql, 6, params)
+		                  : aiplat_db_query_as(db, &r, sql, 6, params);
+		if (rc)
+			return rc;
+		bool allowed = PQntuples(r) == 1 && !strcmp(PQgetvalue(r, 0, 0), "t");
+		if (settle && allowed) {
+			snprintf(res->event_id, sizeof(res->event_id), "%s", PQgetvalue(r, 0, 2));
+			res->cost_usd = atof(PQgetvalue(r, 0, 3)) / 1e6;
+			res->over_limit = !strncmp(PQgetvalue(r, 0, 1), "settled_over_", 13);
+		}
+		PQclear(r);
+		if (allowed || !settle)
+			return 0;
+		/* Refused above the hold: the hold itself is always within the limits. */
+		aiplat_log(AIPLAT_LOG_INFO, "the provider reported %lld tokens, more than the limits allow; "
+		           "settling at the reservation (%lld)", tin + tout, hold);
+		if (tin > hold)
+			tin = hold;
+		tout = hold - tin < tout ? hold - tin : tout;
+		res->input_tokens = tin;
+		res->output_tokens = tout;
+		res->capped = true;
 	}
-	PQclear(r);
-	return rc;
+	return aiplat_error_set(AIPLAT_EINTERNAL, AIPLAT_ERRCLASS_QUOTA,
+	                        "the reservation could not be settled at its own size");
 }
 
 /* Whether a failure may be worth trying another model for. */
@@ -341,25 +372,36 @@ static int call_model(aiplat_db *db, const call_target *t, const char *model, co
 		snprintf(res->request_id, sizeof(res->request_id), "%s", out.request_id);
 		if (rc) {
 			aiplat_error saved = *aiplat_error_last();
-			finish(db, reservation, false, 0, 0, 0, NULL, res);
+			finish(db, reservation, false, 0, 0, 0, 0, NULL, res);
 			aiplat_error_restore(&saved);
 		} else {
-			/* The provider's numbers; the reservation's where it gave none. */
-			res->estimated = out.cut || out.input_tokens < 0 || out.output_tokens < 0;
-			res->input_tokens = out.cut || out.input_tokens < 0 ? estimate : out.input_tokens;
-			res->output_tokens = out.cut || out.output_tokens < 0 ? max_tokens : out.output_tokens;
-			res->cut = out.cut;
+			/* The provider's numbers; where it gave none (or a stream ended
+			 * early, or failed after it began), the reservation's: the input
+			 * as reported, else the estimate, and the output cap. */
+			bool early = out.cut || out.stream_error[0];
+			res->estimated = early || out.input_tokens < 0 || out.output_tokens < 0;
+			res->input_tokens = out.input_tokens >= 0 ? out.input_tokens : estimate;
+			res->output_tokens = early || out.output_tokens < 0 ? max_tokens : out.output_tokens;
+			res->cut = early;
 			free(res->text);
 			res->text = out.text;
 			res->text_len = out.text_len;
 			out.text = NULL;
-			rc = finish(db, reservation, true, res->input_tokens, res->output_tokens,
+			rc = finish(db, reservation, true, res->input_tokens, res->output_tokens, estimate + max_tokens,
 			            (int)(out.latency_ms + 0.5), out.request_id, res);
-			if (!rc && out.cut) {
+			if (!rc && out.stream_error[0]) {
 				rc = aiplat_error_set(AIPLAT_EPROVIDER, AIPLAT_ERRCLASS_PROVIDER,
-				                      "%s: the stream was cut before it ended; usage settled at the "
-				                      "reserved estimate (%lld tokens)%s%s%s", res->provider,
-				                      res->input_tokens + res->output_tokens,
+				                      "%s: the stream failed after it started: %s; usage settled at "
+				                      "%lld tokens (%lld in, the output cap)%s%s%s", res->provider,
+				                      out.stream_error, res->input_tokens + res->output_tokens,
+				                      res->input_tokens, out.request_id[0] ? " (request id " : "",
+				                      out.request_id, out.request_id[0] ? ")" : "");
+				aiplat_error_set_provider("stream_error", out.request_id);
+			} else if (!rc && out.cut) {
+				rc = aiplat_error_set(AIPLAT_EPROVIDER, AIPLAT_ERRCLASS_PROVIDER,
+				                      "%s: the stream was cut before it ended; usage settled at %lld "
+				                      "tokens (%lld in, the output cap)%s%s%s", res->provider,
+				                      res->input_tokens + res->output_tokens, res->input_tokens,
 				                      out.request_id[0] ? " (request id " : "", out.request_id,
 				                      out.request_id[0] ? ")" : "");
 				aiplat_error_set_provider("stream_cut", out.request_id);
@@ -368,7 +410,7 @@ static int call_model(aiplat_db *db, const call_target *t, const char *model, co
 		aiplat_ai_response_dispose(&out);
 	} else {
 		aiplat_error saved = *aiplat_error_last();
-		finish(db, reservation, false, 0, 0, 0, NULL, res);
+		finish(db, reservation, false, 0, 0, 0, 0, NULL, res);
 		aiplat_error_restore(&saved);
 	}
 	wipe_free(key);

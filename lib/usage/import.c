@@ -4,8 +4,13 @@
  * One transaction, in batches:
  *   1. parse and check each record (JSON lines or CSV with a header);
  *   2. resolve organisations, people and models (one query per batch for
- *      the names not seen before) and check membership;
- *   3. find the events already recorded (an event is its organisation,
+ *      the names not seen before) and check, per batch and set-wise, that
+ *      each person belongs to the organisation and each model is meant
+ *      for its type and plan (unless forced: then one audit row per
+ *      organisation says how many events were let through);
+ *   3. refuse an event id seen earlier in the file at another time (one
+ *      at the same time is a duplicate), then find the events already
+ *      recorded (an event is its organisation,
  *      time and id; ids recorded live are recognised at any time): only
  *      where the organisation has events, or live ids, near the batch's
  *      time range, by COPYing those keys into a staging table;
@@ -30,6 +35,7 @@
 #include "aiplat/error.h"
 #include "aiplat/usage.h"
 #include "util/csv.h"
+#include "util/eventset.h"
 #include "util/map.h"
 #include "util/text.h"
 
@@ -53,6 +59,7 @@ typedef struct ref {
 	int64_t id;            /* models */
 	int64_t price_in, price_out;  /* models: USD per 1M tokens, in 1/10000 */
 	char tz[64];           /* organisations */
+	int32_t canon;         /* organisations: the first reference to the same one */
 	int64_t day0;          /* organisations: first cached local day (days since 1970) */
 	int64_t *midnights;    /* UTC microseconds of local midnight, day0 onwards */
 	size_t ndays;
@@ -96,7 +103,12 @@ typedef struct importer {
 	const aiplat_import_opts *opts;
 	aiplat_import_result *res;
 	ref_table orgs, users, models;
+	aiplat_map org_ids;    /* organisation uuid -> its first reference */
 	aiplat_map members;    /* (org idx, user idx) -> 1 member, -1 not */
+	aiplat_map fits;       /* (org idx, model idx) -> 1 the model is for it, -1 type, -2 plan */
+	eventset seen;         /* every event id of the import so far */
+	uint64_t *forced;      /* per organisation reference: events let through by --force */
+	size_t nforced;
 	aiplat_map delta_index;
 	delta *deltas;
 	size_t ndeltas, deltas_cap;
@@ -173,6 +185,7 @@ static int32_t intern(ref_table *t, const char *s, size_t n)
 	memset(r, 0, sizeof(*r));
 	r->wrote_lo = INT64_MAX;
 	r->wrote_hi = INT64_MIN;
+	r->canon = -1;
 	r->text = strndup(s, n);
 	if (!r->text || aiplat_map_put(&t->index, s, n, (int64_t)t->count) != 0)
 		return -1;
@@ -264,6 +277,19 @@ static int resolve_refs(importer *im)
 		"SELECT t, o.id, o.time_zone FROM jsonb_array_elements_text($1::jsonb) AS t"
 		"  JOIN aiplat.organizations o ON o.id = CASE WHEN t ~ " UUID_RE " THEN t::uuid END",
 		take_org);
+	for (size_t i = 0; !rc && i < im->orgs.count; i++) {
+		ref *o = &im->orgs.items[i];
+		int64_t first;
+		if (o->state != 1 || o->canon >= 0)
+			continue;
+		if (aiplat_map_get(&im->org_ids, o->uuid, 16, &first)) {
+			o->canon = (int32_t)first;
+		} else {
+			o->canon = (int32_t)i;
+			if (aiplat_map_put(&im->org_ids, o->uuid, 16, (int64_t)i) != 0)
+				rc = nomem();
+		}
+	}
 	if (!rc)
 		rc = resolve(im, &im->users,
 			"SELECT t, u.id FROM jsonb_array_elements_text($1::jsonb) AS t"
@@ -327,6 +353,80 @@ static int resolve_members(importer *im)
 		aiplat_map_put(&im->members, key, sizeof(key), !strcmp(PQgetvalue(res, row, 2), "t") ? 1 : -1);
 	}
 	PQclear(res);
+	return 0;
+}
+
+/* Whether each (organisation, model) pair of the batch not seen before is
+ * one the organisation may use: the model targets its type and its plan is
+ * high enough (an inactive model's past usage may still be loaded). */
+static int resolve_fits(importer *im)
+{
+	json_t *pairs = json_array();
+	for (size_t i = 0; i < im->nbatch; i++) {
+		event *e = &im->batch[i];
+		if (e->skip)
+			continue;
+		int32_t key[2] = { e->org, e->model };
+		if (aiplat_map_get(&im->fits, key, sizeof(key), NULL))
+			continue;
+		if (aiplat_map_put(&im->fits, key, sizeof(key), 0) != 0) {
+			json_decref(pairs);
+			return nomem();
+		}
+		char o[37];
+		aiplat_format_uuid(o, im->orgs.items[e->org].uuid);
+		json_array_append_new(pairs, json_pack("[i,i,s,I]", e->org, e->model, o,
+		                                       (json_int_t)im->models.items[e->model].id));
+	}
+	if (json_array_size(pairs) == 0) {
+		json_decref(pairs);
+		return 0;
+	}
+	char *text = json_dumps(pairs, JSON_COMPACT);
+	json_decref(pairs);
+	const char *params[1] = { text };
+	PGresult *res;
+	int rc = aiplat_db_query(im->db, &res,
+		"SELECT (p ->> 0)::int, (p ->> 1)::int,"
+		"       CASE WHEN cardinality(m.organization_types) > 0 AND NOT o.type = ANY (m.organization_types)"
+		"              THEN -1"
+		"            WHEN mp.level > op.level THEN -2 ELSE 1 END"
+		"  FROM jsonb_array_elements($1::jsonb) AS p"
+		"  JOIN aiplat.organizations o ON o.id = (p ->> 2)::uuid"
+		"  JOIN aiplat.ai_models_system m ON m.id = (p ->> 3)::bigint"
+		"  JOIN aiplat.plans mp ON mp.code = m.required_plan"
+		"  JOIN aiplat.plans op ON op.code = o.pricing_plan", 1, params);
+	free(text);
+	if (rc)
+		return rc;
+	for (int row = 0; row < PQntuples(res); row++) {
+		int32_t key[2] = { atoi(PQgetvalue(res, row, 0)), atoi(PQgetvalue(res, row, 1)) };
+		aiplat_map_put(&im->fits, key, sizeof(key), atoi(PQgetvalue(res, row, 2)));
+	}
+	PQclear(res);
+	return 0;
+}
+
+/* An event that fails the membership or model check: an invalid line, or
+ * with --force one more event to put in the organisation's audit row. */
+static int refuse_or_force(importer *im, event *e, const char *fmt, const char *a, const char *b)
+{
+	if (im->opts->force) {
+		int32_t org = im->orgs.items[e->org].canon;
+		if ((size_t)org >= im->nforced) {
+			size_t n = im->orgs.count;
+			uint64_t *f = realloc(im->forced, n * sizeof(uint64_t));
+			if (!f)
+				return nomem();
+			memset(f + im->nforced, 0, (n - im->nforced) * sizeof(uint64_t));
+			im->forced = f;
+			im->nforced = n;
+		}
+		im->forced[org]++;
+		return 0;
+	}
+	record_error(im, e->line, fmt, a, b);
+	e->skip = true;
 	return 0;
 }
 
@@ -435,6 +535,10 @@ static int add_record(importer *im, uint64_t line, const raw *r)
 	}
 	if (values[2] > 2147483647) {
 		record_error(im, line, "latency_ms is too large");
+		return 0;
+	}
+	if (!r->v[F_TOKENS_IN] && !r->v[F_TOKENS_OUT]) {
+		record_error(im, line, "no token count: give tokens_in, tokens_out or both (0 for none)");
 		return 0;
 	}
 	e.tin = values[0];
@@ -673,36 +777,54 @@ static int flush_batch(importer *im)
 			}
 		}
 	}
-	if ((rc = resolve_members(im)) != 0)
+	if ((rc = resolve_members(im)) != 0 || (rc = resolve_fits(im)) != 0)
 		return rc;
+	for (size_t i = 0; i < im->nbatch && !rc; i++) {
+		event *e = &im->batch[i];
+		int32_t key[2] = { e->org, e->user }, pair[2] = { e->org, e->model };
+		int64_t member = 0, fits = 0;
+		if (e->skip)
+			continue;
+		if (aiplat_map_get(&im->members, key, sizeof(key), &member) && member < 0)
+			rc = refuse_or_force(im, e, "%s is not a member of %s (--force imports it anyway)",
+			                     im->users.items[e->user].text, im->orgs.items[e->org].text);
+		else if (aiplat_map_get(&im->fits, pair, sizeof(pair), &fits) && fits < 0)
+			rc = refuse_or_force(im, e, fits == -1 ? "model %s is not for organizations of %s's type "
+			                                         "(--force imports it anyway)"
+			                                       : "model %s needs a higher plan than %s's "
+			                                         "(--force imports it anyway)",
+			                     im->models.items[e->model].text, im->orgs.items[e->org].text);
+	}
+	if (rc)
+		return rc;
+	/* Event ids, in line order: one seen before at the same time is a
+	 * duplicate (the first line is kept); at another time, two events claim
+	 * one id, and the later line is refused. */
 	for (size_t i = 0; i < im->nbatch; i++) {
 		event *e = &im->batch[i];
-		int32_t key[2] = { e->org, e->user };
-		int64_t member = 0;
-		if (!e->skip && aiplat_map_get(&im->members, key, sizeof(key), &member) && member < 0) {
-			record_error(im, e->line, "%s is not a member of %s", im->users.items[e->user].text,
-			             im->orgs.items[e->org].text);
-			e->skip = true;
+		if (e->skip)
+			continue;
+		const eventset_entry *first = NULL;
+		int seen = eventset_add(&im->seen, im->orgs.items[e->org].canon, e->id, e->at, e->line, &first);
+		if (seen < 0)
+			return nomem();
+		if (seen == 0)
+			continue;
+		e->skip = true;
+		if (first->at == e->at) {
+			im->res->duplicates++;
+		} else {
+			char id[37];
+			aiplat_format_uuid(id, e->id);
+			record_error(im, e->line, "event_id %s is also on line %llu, at another time", id,
+			             (unsigned long long)first->line);
 		}
 	}
 	if (im->failed)
 		return 0;   /* nothing will be written; keep reading for more errors */
 
-	/* Repeats within the batch: sort by key, keep the first line of each
-	 * key (comparing with the last kept event, however many repeats follow). */
+	/* Key order, for the COPY. */
 	qsort(im->batch, im->nbatch, sizeof(event), by_key);
-	const event *kept = NULL;
-	for (size_t i = 0; i < im->nbatch; i++) {
-		event *b = &im->batch[i];
-		if (b->skip)
-			continue;
-		if (kept && kept->org == b->org && kept->at == b->at && !memcmp(kept->id, b->id, 16)) {
-			b->skip = true;
-			im->res->duplicates++;
-		} else {
-			kept = b;
-		}
-	}
 
 	/* Months to hold the batch, and local days per organisation. */
 	aiplat_map months = AIPLAT_MAP_INIT;
@@ -942,6 +1064,25 @@ static int apply_deltas(importer *im)
 	return rc;
 }
 
+/* One audit row per organisation that --force let events into. */
+static int audit_forced(importer *im)
+{
+	int rc = 0;
+	for (size_t k = 0; k < im->nforced && !rc; k++) {
+		if (!im->forced[k])
+			continue;
+		char org[37], n[32];
+		aiplat_format_uuid(org, im->orgs.items[k].uuid);
+		snprintf(n, sizeof(n), "%llu", (unsigned long long)im->forced[k]);
+		const char *params[3] = { org, im->opts->path, n };
+		rc = aiplat_db_exec(im->db,
+			"SELECT aiplat_internal.audit('usage.import_forced', 'usage_events', NULL, NULL,"
+			"       jsonb_build_object('file', $2::text, 'events_forced', $3::bigint), $1::uuid)",
+			3, params);
+	}
+	return rc;
+}
+
 /* ---- reading ------------------------------------------------------------------------------ */
 
 static aiplat_input_format guess_format(const char *path, FILE *f)
@@ -1003,6 +1144,12 @@ static int read_all(importer *im, FILE *f, uint64_t total)
 				return e;
 			}
 			seen[column[i]] = true;
+		}
+		if (!seen[F_TOKENS_IN] && !seen[F_TOKENS_OUT]) {
+			csv_dispose(&rd);
+			return aiplat_error_set(AIPLAT_EINVALID, AIPLAT_ERRCLASS_INPUT,
+			                        "%s:1: the header has neither tokens_in nor tokens_out",
+			                        im->opts->path);
 		}
 	}
 	for (;;) {
@@ -1128,6 +1275,8 @@ int aiplat_usage_import(aiplat_db *db, const aiplat_import_opts *opts, aiplat_im
 	if (!rc)
 		rc = apply_deltas(&im);
 	if (!rc)
+		rc = audit_forced(&im);
+	if (!rc)
 		rc = aiplat_db_commit(db);
 	else
 		aiplat_db_rollback(db);
@@ -1143,6 +1292,10 @@ out:
 	refs_dispose(&im.users);
 	refs_dispose(&im.models);
 	aiplat_map_dispose(&im.members);
+	aiplat_map_dispose(&im.fits);
+	aiplat_map_dispose(&im.org_ids);
+	eventset_dispose(&im.seen);
+	free(im.forced);
 	aiplat_map_dispose(&im.delta_index);
 	free(im.deltas);
 	free(im.batch);

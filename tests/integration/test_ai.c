@@ -812,21 +812,29 @@ static void test_malformed_answer(void **state)
 	failed_call(&AN, "malformed:mf-anthropic", 1, false, NULL, NULL, NULL);
 }
 
-static void test_stream_cut(void **state)
+/* Input tokens as the fake provider reports them: the bytes of the
+ * messages and the system prompt (Anthropic says so in message_start). */
+static long reported_input(const adapter_case *c, const char *prompt)
 {
-	(void)state;
-	/* The stream stops before its end: exit 4, the part that came printed, and usage
-	 * settled once at the reservation (the estimate in, the output cap out). */
+	return (long)(strlen(prompt) + strlen(c->system));
+}
+
+/* A stream that ended early (how "cut") or failed after the 200 (how
+ * "streamerror"): exit 4 naming it, the part that came printed, and usage
+ * settled once at the reservation's output cap and the input as reported
+ * (Anthropic reports it first) or else estimated. */
+static void early_end(const char *how, const char *says_openai, const char *says_anthropic)
+{
 	for (size_t i = 0; i < 2; i++) {
 		const adapter_case *c = BOTH[i];
 		char behaviour[64];
-		snprintf(behaviour, sizeof(behaviour), "cut:cut-%s", c->provider);
+		snprintf(behaviour, sizeof(behaviour), "%s:%s-%s", how, how, c->provider);
 		use(c->model, behaviour);
 		snap before = snapshot(c->model);
 		run_result r;
 		AI(&r, "--stream", "--model", c->model, PROMPT);
 		expect_exit(&r, 4, behaviour);
-		expect_in(r.err, "cut", behaviour);
+		expect_in(r.err, c == &OA ? says_openai : says_anthropic, behaviour);
 		expect_no_key(&r, behaviour);
 		/* Some of the answer, not all of it. */
 		size_t n = strlen(r.out);
@@ -839,20 +847,26 @@ static void test_stream_cut(void **state)
 		expect_settled_once(c->model, before, behaviour);
 		event_row e;
 		latest_event(c->model, &e);
-		assert_int_equal(e.tokens_in, estimate(c->system, PROMPT));
+		assert_int_equal(e.tokens_in, c == &AN ? reported_input(c, PROMPT) : estimate(c->system, PROMPT));
 		assert_int_equal(e.tokens_out, 64);
 		assert_string_equal(e.source, "ai");
-		assert_int_equal(e.res_tokens, e.res_settled);
+		assert_int_equal(e.res_settled, e.tokens_in + e.tokens_out);
 		assert_true(strncmp(e.request_id, "req_fake_", 9) == 0);
 	}
+}
+
+static void test_stream_cut(void **state)
+{
+	(void)state;
+	early_end("cut", "cut before it ended", "cut before it ended");
 }
 
 static void test_stream_error(void **state)
 {
 	(void)state;
-	/* An error event after the 200: exit 4, nothing recorded, the reservation released. */
-	failed_call(&OA, "streamerror:se-openai", 1, true, NULL, "server_error", NULL);
-	failed_call(&AN, "streamerror:se-anthropic", 1, true, NULL, "overloaded_error", NULL);
+	/* An error event after the 200 is not "nothing happened": text was printed and
+	 * the provider counted the input; it settles like a cut stream. */
+	early_end("streamerror", "server_error", "overloaded_error");
 }
 
 static void test_key_never_printed(void **state)
