@@ -112,30 +112,56 @@ static const aiplat_migration *set_find(const aiplat_migration_set *set, long ve
 }
 
 /* Every applied migration whose file now has another checksum. */
+/* Applied migrations whose file changed, and applied ones no file has:
+ * either way the database is not what the files say. */
 static int check_drift(const aiplat_migration_set *set, const ledger *l, aiplat_table *problems)
 {
-	aiplat_buf names = AIPLAT_BUF_INIT;
-	int changed = 0;
+	aiplat_buf changed_names = AIPLAT_BUF_INIT, missing_names = AIPLAT_BUF_INIT;
+	int changed = 0, missing = 0;
 	for (size_t i = 0; i < l->count; i++) {
-		const aiplat_migration *m = set_find(set, l->rows[i].version);
-		if (!m || !strcmp(m->checksum, l->rows[i].checksum))
+		const applied_row *r = &l->rows[i];
+		const aiplat_migration *m = set_find(set, r->version);
+		if (!m) {
+			char what[200];
+			snprintf(what, sizeof(what), "version %ld (%s)", r->version, r->name);
+			aiplat_buf_printf(&missing_names, "%s%s", missing++ ? ", " : "", what);
+			if (problems) {
+				const char *cells[4] = { what, "missing", r->checksum, NULL };
+				aiplat_table_add_row(problems, cells);
+			}
 			continue;
-		changed++;
-		aiplat_buf_printf(&names, "%s%s", changed > 1 ? ", " : "", m->filename);
+		}
+		if (!strcmp(m->checksum, r->checksum))
+			continue;
+		aiplat_buf_printf(&changed_names, "%s%s", changed++ ? ", " : "", m->filename);
 		if (problems) {
-			const char *cells[4] = { m->filename, "changed", l->rows[i].checksum, m->checksum };
+			const char *cells[4] = { m->filename, "changed", r->checksum, m->checksum };
 			aiplat_table_add_row(problems, cells);
 		}
 	}
 	int rc = 0;
-	if (changed) {
+	if (changed && missing) {
+		aiplat_error_set(AIPLAT_ENEGATIVE, AIPLAT_ERRCLASS_MIGRATE,
+		                 "applied migrations changed (%s) and have no file (%s)", changed_names.ptr,
+		                 missing_names.ptr);
+		rc = aiplat_error_hint("restore the applied files; add new migrations instead of editing "
+		                       "or deleting applied ones");
+	} else if (changed) {
 		aiplat_error_set(AIPLAT_ENEGATIVE, AIPLAT_ERRCLASS_MIGRATE,
 		                 "%s changed after %s applied: %s", changed > 1 ? "migrations" : "migration",
-		                 changed > 1 ? "they were" : "it was", names.ptr);
+		                 changed > 1 ? "they were" : "it was", changed_names.ptr);
 		rc = aiplat_error_hint("restore the applied content, or add a new migration "
 		                       "instead of editing an applied one");
+	} else if (missing) {
+		aiplat_error_set(AIPLAT_ENEGATIVE, AIPLAT_ERRCLASS_MIGRATE,
+		                 "%s applied to this database but no file has %s: %s",
+		                 missing > 1 ? "migrations were" : "a migration was", missing > 1 ? "them" : "it",
+		                 missing_names.ptr);
+		rc = aiplat_error_hint("use the directory (or the aiplat version) that applied them; "
+		                       "migrate status lists every version");
 	}
-	aiplat_buf_dispose(&names);
+	aiplat_buf_dispose(&changed_names);
+	aiplat_buf_dispose(&missing_names);
 	return rc;
 }
 
@@ -271,9 +297,14 @@ static int revert_one(aiplat_db *db, const aiplat_migration *m, const aiplat_mig
 	return rc;
 }
 
-/* Lock, make sure the ledger exists, read it. */
+/* Lock, make sure the ledger exists, read it. Schema changes are the
+ * platform's: never while acting for a person. */
 static int prepare(aiplat_db *db, const aiplat_migrate_opts *o, ledger *l)
 {
+	if (aiplat_db_identity(db)->acting)
+		return aiplat_error_set(AIPLAT_EPERM, AIPLAT_ERRCLASS_ACCESS,
+		                        "schema migrations are the platform's to run, not a person's "
+		                        "(connect as the schema owner and act for nobody)");
 	int rc = aiplat_lock_acquire(db, AIPLAT_LOCK_MIGRATE, o->lock_timeout_s, "migration",
 	                             o->on_wait, o->ctx);
 	if (rc)

@@ -28,7 +28,8 @@ static int append(aiplat_migration_set *set, const char *filename, const char *t
 
 static int finish(aiplat_migration_set *set)
 {
-	qsort(set->items, set->count, sizeof(*set->items), by_version);
+	if (set->count > 1)   /* an empty set has no array to sort */
+		qsort(set->items, set->count, sizeof(*set->items), by_version);
 	for (size_t i = 1; i < set->count; i++)
 		if (set->items[i].version == set->items[i - 1].version)
 			return aiplat_error_set(AIPLAT_EINVALID, AIPLAT_ERRCLASS_MIGRATE,

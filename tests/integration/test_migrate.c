@@ -345,6 +345,77 @@ static void test_checksum_drift(void **state)
 	testdb_drop(&t);
 }
 
+/* An applied migration whose file is gone: verify says so (exit 1), up
+ * refuses rather than calling the database up to date, and an empty
+ * directory (no migrations at all) is handled without undefined behaviour. */
+static void test_missing_applied(void **state)
+{
+	(void)state;
+	testdb t;
+	testdb_create(&t, false);
+	char *dir = copy_migrations();
+	run_result r;
+	run_aiplat(&r, NULL, NULL, "--db", t.url, "-q", "migrate", "up", "--dir", dir, NULL);
+	expect_exit(&r, 0, "migrate up --dir");
+	run_result_free(&r);
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/0003_ai_framework.sql", dir);
+	assert_int_equal(unlink(path), 0);
+	run_aiplat(&r, NULL, NULL, "--db", t.url, "migrate", "verify", "--dir", dir, NULL);
+	expect_exit(&r, 1, "verify with an applied migration deleted");
+	assert_true(contains(r.err, "version 3 (ai_framework)"));
+	assert_true(contains(r.out, "missing"));
+	assert_false(contains(r.err, "every applied migration matches"));
+	run_result_free(&r);
+	run_aiplat(&r, NULL, NULL, "--db", t.url, "migrate", "up", "--dir", dir, NULL);
+	expect_exit(&r, 1, "up with an applied migration deleted");
+	assert_true(contains(r.err, "no file has it"));
+	assert_false(contains(r.err, "up to date"));
+	run_result_free(&r);
+
+	char *empty = make_temp_dir();
+	run_aiplat(&r, NULL, NULL, "--db", t.url, "migrate", "up", "--dir", empty, NULL);
+	expect_exit(&r, 1, "up from an empty directory on a migrated database");
+	assert_true(contains(r.err, "no file has them"));
+	assert_false(contains(r.err, "up to date"));
+	run_result_free(&r);
+	run_aiplat(&r, NULL, NULL, "--db", t.url, "migrate", "verify", "--dir", empty, NULL);
+	expect_exit(&r, 1, "verify against an empty directory");
+	run_result_free(&r);
+	rm_rf(empty);
+	free(empty);
+	rm_rf(dir);
+	free(dir);
+	testdb_drop(&t);
+}
+
+/* Schema changes are the platform's: up, down and redo refuse to run as a person. */
+static void test_refused_as_person(void **state)
+{
+	(void)state;
+	testdb t;
+	testdb_create(&t, true);
+	testdb_seed(&t, true);
+	PGconn *c = testdb_connect(&t);
+	long before = testdb_long(c, "SELECT count(*) FROM aiplat_meta.schema_migrations", 0, NULL);
+	static const char *const as[] = { "ops@aiplat.test", "alice@acme-legal.test" };
+	static const char *const verbs[] = { "up", "down", "redo" };
+	for (size_t i = 0; i < 2; i++)
+		for (size_t v = 0; v < 3; v++) {
+			run_result r;
+			run_aiplat(&r, NULL, NULL, "--db", t.url, "--as", as[i], "migrate", verbs[v], NULL);
+			char what[128];
+			snprintf(what, sizeof(what), "migrate %s --as %s", verbs[v], as[i]);
+			expect_exit(&r, 6, what);
+			assert_true(contains(r.err, "platform's to run"));
+			run_result_free(&r);
+		}
+	assert_int_equal(testdb_long(c, "SELECT count(*) FROM aiplat_meta.schema_migrations", 0, NULL), before);
+	assert_int_equal(testdb_long(c, "SELECT count(*) FROM pg_namespace WHERE nspname = 'aiplat'", 0, NULL), 1);
+	PQfinish(c);
+	testdb_drop(&t);
+}
+
 /* A migration that fails half way leaves nothing of itself and no dirty
  * state: fixing the file and running again just works. */
 static void test_failing_migration(void **state)
@@ -435,6 +506,8 @@ int main(void)
 		cmocka_unit_test(test_concurrent_runners),
 		cmocka_unit_test(test_lock_timeout),
 		cmocka_unit_test(test_checksum_drift),
+		cmocka_unit_test(test_missing_applied),
+		cmocka_unit_test(test_refused_as_person),
 		cmocka_unit_test(test_failing_migration),
 		cmocka_unit_test(test_new),
 	};
