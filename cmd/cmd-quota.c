@@ -159,7 +159,8 @@ static const struct cli_option reset_options[] = {
 };
 
 #define DECISION_DOC \
-	" Reasons: ok, model_free; or not_a_member, model_inactive, plan_insufficient, " \
+	" Reasons: ok, model_free; or not_a_member, ai_disabled (the organisation's ai flag is off), " \
+	"model_inactive, plan_insufficient, " \
 	"model_not_enabled, trial_expired, rate_limited (the person's requests today reached the " \
 	"daily limit: the plan's, or the flag ai.daily_requests), org_quota_exceeded, " \
 	"user_limit_exceeded. The record " \
@@ -168,7 +169,7 @@ static const struct cli_option reset_options[] = {
 
 const struct cli_command cmd_quota_check = {
 	"quota", "check", NULL, "decide whether a person may use tokens, recording nothing",
-	"Runs the admission rules of the seeds in order (membership, the model's status, plan, "
+	"Runs the admission rules of the seeds in order (membership, the ai flag, the model's status, plan, "
 	"enablement and trial; the daily request limit; free models pass; then the organisation's "
 	"monthly quota and the "
 	"person's limit for the model's period, counting active reservations) and says why." DECISION_DOC,

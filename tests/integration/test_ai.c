@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <jansson.h>
 #include "fakeprov.h"
@@ -1332,6 +1333,77 @@ static void test_nothing_left_active(void **state)
 	free(s);
 }
 
+/* The provider's numbers above the person's limit: the platform (acting
+ * for aaron on the owner's connection) records them and warns; aaron's own
+ * mapped login role, whose settle stays within his limit, settles at the
+ * reservation, which admission let through. */
+static void test_usage_above_the_limit(void **state)
+{
+	(void)state;
+	/* A long prompt: Anthropic's fake reports its bytes as input tokens,
+	 * about four times the estimate, so the real usage passes the hold. */
+	char prompt[401];
+	memset(prompt, 'x', 400);
+	prompt[400] = '\0';
+	long hold = estimate(AN.system, prompt) + 64, real = reported_input(&AN, prompt) + 7;
+	assert_true(real > hold);
+	use(AN.model, "normal:above-limit");
+	char role[64];
+	snprintf(role, sizeof(role), "t%ld_aaron_ai", (long)getpid());
+	char sql[256];
+	snprintf(sql, sizeof(sql), "DROP ROLE IF EXISTS %s", role);
+	testdb_exec(owner, sql);
+	run_result r;
+	RUN(&r, "-q", "user", "map-login", AARON, role, "--create");
+	expect_exit(&r, 0, "map-login");
+	run_result_free(&r);
+	char url[1200];
+	snprintf(url, sizeof(url), "%s", db.url);
+	char *u = strstr(url, "user=");
+	snprintf(u, sizeof(url) - (size_t)(u - url), "user=%s", role);
+
+	for (int mapped = 0; mapped < 2; mapped++) {
+		/* Room for the hold exactly, whatever aaron used before. */
+		char *used = sqls("SELECT coalesce(sum(u.tokens_used), 0) FROM aiplat.ai_model_usage u"
+		                  "  JOIN aiplat.users p ON p.id = u.user_id JOIN aiplat.ai_models_system m ON m.id = u.model_id"
+		                  " WHERE p.email = 'aaron@acme-legal.test' AND m.name = $1"
+		                  "   AND u.period_start <= now() AND u.period_end > now()", AN.model);
+		char limit[32];
+		snprintf(limit, sizeof(limit), "%ld", atol(used) + hold);
+		free(used);
+		const char *p[2] = { limit, AN.model };
+		PGresult *res = PQexecParams(owner,
+			"UPDATE aiplat.org_system_model_config c SET token_limit_per_user = $1::bigint"
+			"  FROM aiplat.organizations o, aiplat.ai_models_system m"
+			" WHERE o.id = c.organization_id AND o.slug = 'acme-legal' AND m.id = c.system_model_id AND m.name = $2",
+			2, NULL, p, NULL, NULL, 0);
+		assert_string_equal(PQcmdTuples(res), "1");
+		PQclear(res);
+		snap before = snapshot(AN.model);
+		if (mapped) {
+			const char *argv[] = { "--db", url, "--org", "acme-legal", "ai", "complete", "--model", AN.model,
+			                       prompt, NULL };
+			run_aiplat_argv(&r, NULL, ENV, argv);
+		} else {
+			AI(&r, "--model", AN.model, prompt);
+		}
+		expect_exit(&r, 0, mapped ? "above the limit, as a mapped login" : "above the limit, as the platform");
+		expect_in(r.err, mapped ? "settled at the reservation" : "recorded above a limit", "the warning");
+		run_result_free(&r);
+		expect_settled_once(AN.model, before, "above the limit");
+		event_row e;
+		latest_event(AN.model, &e);
+		assert_int_equal(e.tokens_in + e.tokens_out, mapped ? hold : real);
+	}
+	testdb_exec(owner, "UPDATE aiplat.org_system_model_config SET token_limit_per_user = NULL"
+	                   " WHERE token_limit_per_user IS NOT NULL AND system_model_id ="
+	                   " (SELECT id FROM aiplat.ai_models_system WHERE name = 'Fake Claude')");
+	snprintf(sql, sizeof(sql), "DROP OWNED BY %s", role);
+	testdb_exec(owner, sql);
+	snprintf(sql, sizeof(sql), "DROP ROLE %s", role);
+	testdb_exec(owner, sql);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1366,6 +1438,7 @@ int main(void)
 		cmocka_unit_test(test_plan_daily_limit),
 		cmocka_unit_test(test_tasks_and_prompts),
 		cmocka_unit_test(test_endpoint_override),
+		cmocka_unit_test(test_usage_above_the_limit),
 		cmocka_unit_test(test_nothing_left_active),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -622,6 +622,163 @@ static void test_deleting_an_organisation_deletes_its_rollups(void **state)
 	free(id);
 }
 
+/* ---- usage must be true ------------------------------------------------------------------ */
+
+/* Figures that a refused request must leave as they were. */
+static char *usage_state(void)
+{
+	return testdb_value(owner,
+		"SELECT concat_ws(' | ', (SELECT count(*) FROM aiplat.usage_events),"
+		" (SELECT string_agg(slug || '=' || token_usage_current, ',' ORDER BY slug) FROM aiplat.organizations),"
+		" (SELECT sum(tokens_used) FROM aiplat.ai_model_usage),"
+		" (SELECT count(*) FROM aiplat.quota_reservations WHERE status = 'active'))", 0, NULL);
+}
+
+static void expect_same_state(const char *before, const char *what)
+{
+	char *after = usage_state();
+	if (strcmp(before, after) != 0)
+		fail_msg("%s changed usage: %s -> %s", what, before, after);
+	free(after);
+}
+
+/* A person's own report never carries them past their limits: above the
+ * hold, a settle may use only what the limit and the quota still allow. */
+static void test_person_settle_within_limits(void **state)
+{
+	(void)state;
+	json_t *d = DECIDE(0, "--as", "aaron@acme-legal.test", "--org", "acme-legal", "quota", "reserve",
+	                   "--model", legal, "--tokens", "1");
+	char *held = strdup(str(d, "reservation_id"));
+	json_decref(d);
+	char *before = usage_state();
+	/* 5,000,000 tokens: 2.5 times the organisation's quota, 250 times his limit. */
+	run_result r;
+	RUN(&r, "--format", "json", "--as", "aaron@acme-legal.test", "--org", "acme-legal", "quota", "settle", held,
+	    "--tokens", "5000000");
+	expect_exit(&r, 1, "a person settling far above the hold");
+	if (!strstr(r.err, "organization's quota"))
+		fail_msg("the refusal names the limit: %s", r.err);
+	json_t *o = json_loads(r.out, 0, NULL);
+	assert_string_equal(str(o, "reason"), "org_quota_exceeded");
+	assert_int_equal(num(o, "limit"), 2000000);
+	json_decref(o);
+	run_result_free(&r);
+	expect_same_state(before, "a refused settle");
+	/* Within the quota but past his own limit (20000 a month). */
+	d = DECIDE(1, "--as", "aaron@acme-legal.test", "--org", "acme-legal", "quota", "settle", held,
+	           "--tokens", "30000");
+	assert_string_equal(str(d, "reason"), "user_limit_exceeded");
+	assert_int_equal(num(d, "limit"), 20000);
+	json_decref(d);
+	expect_same_state(before, "a settle past the person's limit");
+	free(before);
+	/* The hold is still there, and a settle within the limits goes through. */
+	const char *p[1] = { held };
+	assert_int_equal(testdb_long(owner, "SELECT count(*) FROM aiplat.quota_reservations WHERE id = $1"
+	                                    " AND status = 'active'", 1, p), 1);
+	d = DECIDE(0, "--as", "aaron@acme-legal.test", "--org", "acme-legal", "quota", "settle", held,
+	           "--tokens", "150");
+	assert_string_equal(str(d, "reason"), "settled");
+	json_decref(d);
+	assert_int_equal(testdb_long(owner, "SELECT tokens_in + tokens_out FROM aiplat.usage_events"
+	                                    " WHERE reservation_id = $1", 1, p), 150);
+	free(held);
+}
+
+/* The platform records what really happened, even above a limit, and says so. */
+static void test_platform_settle_records_and_says_so(void **state)
+{
+	(void)state;
+	json_t *d = DECIDE(0, "quota", "reserve", "--org", "little-learners", "--user", "leo@little-learners.test",
+	                   "--model", "Education Tutor (Trial)", "--tokens", "100");
+	char *held = strdup(str(d, "reservation_id"));
+	json_decref(d);
+	run_result r;
+	RUN(&r, "--format", "json", "quota", "settle", held, "--tokens", "300000");
+	expect_exit(&r, 0, "the platform settling above the quota");
+	if (!strstr(r.err, "warning") || !strstr(r.err, "above the organization's quota"))
+		fail_msg("no warning: %s", r.err);
+	json_t *o = json_loads(r.out, 0, NULL);
+	assert_string_equal(str(o, "reason"), "settled_over_quota");
+	json_decref(o);
+	run_result_free(&r);
+	const char *p[1] = { held };
+	assert_int_equal(testdb_long(owner, "SELECT tokens_in + tokens_out FROM aiplat.usage_events"
+	                                    " WHERE reservation_id = $1", 1, p), 300000);
+	free(held);
+}
+
+/* The platform's records check who and what; --force records anyway, audited. */
+static void test_platform_record_checks(void **state)
+{
+	(void)state;
+	static const struct { const char *org, *user, *model, *reason; } refused[] = {
+		{ "brightpath", "aaron@acme-legal.test", "Blog Content Writer Pro", "not_a_member" },
+		{ "pixel-forge", "pete@pixel-forge.test", "Legal Document Analyst", "type_not_targeted" },
+		{ "pixel-forge", "pete@pixel-forge.test", "Blog Content Writer Pro", "plan_insufficient" },
+	};
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		char *before = usage_state();
+		json_t *d = DECIDE(1, "usage", "record", "--org", refused[i].org, "--user", refused[i].user, "--model",
+		                   refused[i].model, "--tokens-in", "10");
+		assert_string_equal(str(d, "reason"), refused[i].reason);
+		json_decref(d);
+		expect_same_state(before, refused[i].reason);
+		free(before);
+	}
+	long audited = count("SELECT count(*) FROM aiplat.audit_logs WHERE action = 'usage.record_forced'");
+	json_t *d = DECIDE(0, "usage", "record", "--force", "--org", "brightpath", "--user", "aaron@acme-legal.test",
+	                   "--model", "Blog Content Writer Pro", "--tokens-in", "10");
+	json_decref(d);
+	assert_int_equal(count("SELECT count(*) FROM aiplat.audit_logs WHERE action = 'usage.record_forced'"
+	                       " AND org_slug = 'brightpath' AND new_values ->> 'member' = 'false'"), audited + 1);
+	/* People may not force, nor say when. */
+	run_result r;
+	RUN(&r, "--as", "aaron@acme-legal.test", "--org", "acme-legal", "usage", "record", "--force", "--model",
+	    legal, "--tokens-in", "10");
+	expect_exit(&r, 6, "a person forcing a record");
+	run_result_free(&r);
+	RUN(&r, "--as", "aaron@acme-legal.test", "--org", "acme-legal", "usage", "record", "--at",
+	    "2020-01-01T00:00:00Z", "--model", legal, "--tokens-in", "10");
+	expect_exit(&r, 6, "a person recording in the past");
+	run_result_free(&r);
+	/* A person's own record is decided like a consume. */
+	char *before = usage_state();
+	d = DECIDE(1, "--as", "aaron@acme-legal.test", "--org", "acme-legal", "usage", "record", "--model", legal,
+	           "--tokens-in", "30000");
+	assert_string_equal(str(d, "reason"), "user_limit_exceeded");
+	json_decref(d);
+	expect_same_state(before, "a person's record past the limit");
+	free(before);
+}
+
+/* External applications gate on the admission step: the ai flag holds there too. */
+static void test_ai_flag_in_admission(void **state)
+{
+	(void)state;
+	run_result r;
+	RUN(&r, "-q", "flag", "set", "ai", "off", "--org", "acme-legal");
+	expect_exit(&r, 0, "switching ai off");
+	run_result_free(&r);
+	char *before = usage_state();
+	static const char *const modes[] = { "check", "consume", "reserve" };
+	for (size_t i = 0; i < 3; i++) {
+		json_t *d = DECIDE(1, "--as", "aaron@acme-legal.test", "--org", "acme-legal", "quota", modes[i],
+		                   "--model", "Basic Assistant", "--tokens", "10");
+		assert_string_equal(str(d, "reason"), "ai_disabled");
+		json_decref(d);
+	}
+	expect_same_state(before, "admission with ai off");
+	free(before);
+	RUN(&r, "-q", "flag", "set", "ai", "on", "--org", "acme-legal");
+	expect_exit(&r, 0, "switching ai on");
+	run_result_free(&r);
+	json_t *d = DECIDE(0, "--as", "aaron@acme-legal.test", "--org", "acme-legal", "quota", "check",
+	                   "--model", "Basic Assistant", "--tokens", "10");
+	json_decref(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -634,6 +791,10 @@ int main(void)
 		cmocka_unit_test(test_daily_rollover_in_local_time),
 		cmocka_unit_test(test_reset),
 		cmocka_unit_test(test_deleting_an_organisation_deletes_its_rollups),
+		cmocka_unit_test(test_person_settle_within_limits),
+		cmocka_unit_test(test_platform_settle_records_and_says_so),
+		cmocka_unit_test(test_platform_record_checks),
+		cmocka_unit_test(test_ai_flag_in_admission),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -715,6 +715,20 @@ static void test_one_bad_line_writes_nothing(void **state)
 		  "{\"event_id\":\"6a1e0001-0000-4000-8000-0000000000b9\",\"occurred_at\":\"2026-03-10 09:00:00\","
 		  "\"org\":\"acme-legal\",\"user\":\"aaron@acme-legal.test\",\"model\":\"Basic Assistant\",\"tokens_in\":1}",
 		  "occurred_at" },
+		{ "no token count at all",
+		  "{\"event_id\":\"6a1e0001-0000-4000-8000-0000000000ba\",\"occurred_at\":\"2026-03-10T09:00:00Z\","
+		  "\"org\":\"acme-legal\",\"user\":\"aaron@acme-legal.test\",\"model\":\"Basic Assistant\"}",
+		  "no token count" },
+		{ "a model not for the organisation's type",
+		  "{\"event_id\":\"6a1e0001-0000-4000-8000-0000000000bb\",\"occurred_at\":\"2026-03-10T09:00:00Z\","
+		  "\"org\":\"acme-legal\",\"user\":\"aaron@acme-legal.test\",\"model\":\"Blog Content Writer Pro\","
+		  "\"tokens_in\":1}",
+		  "not for organizations of acme-legal's type" },
+		{ "an enterprise model in a free organisation",
+		  "{\"event_id\":\"6a1e0001-0000-4000-8000-0000000000bc\",\"occurred_at\":\"2026-03-10T09:00:00Z\","
+		  "\"org\":\"pixel-forge\",\"user\":\"pete@pixel-forge.test\",\"model\":\"Blog Content Writer Pro\","
+		  "\"tokens_in\":1}",
+		  "needs a higher plan than pixel-forge's" },
 	};
 	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
 		for (int pos = 0; pos < 3; pos += 2) {   /* the bad line second, or fourth (a later batch) */
@@ -905,6 +919,92 @@ static void test_three_repeats_in_one_batch(void **state)
 	run_result_free(&r);
 	const ev kept[] = { dataset[0], dataset[1], dataset[2] };
 	expect_imported(kept, 3);
+}
+
+/* An event id is one event: the same id at another time in the same file is
+ * refused (naming the first line), at the same time it is a duplicate. */
+static void test_one_id_two_times(void **state)
+{
+	(void)state;
+	ev later = dataset[1];
+	later.at = "2026-03-11T09:00:00Z";
+	later.day = "2026-03-11";
+	const ev lines[] = { dataset[1], dataset[2], later };
+	for (int csv = 0; csv < 2; csv++) {
+		char *path = write_events(csv ? "twotimes.csv" : "twotimes.jsonl", lines, 3, csv == 1);
+		char *before = snapshot();
+		run_result r;
+		RUN(&r, "usage", "import", path);
+		expect_exit(&r, 5, "one event id at two times");
+		expect_in(r.err, csv ? ":4: event_id 6a1e0001-0000-4000-8000-000000000002 is also on line 2"
+		                     : ":3: event_id 6a1e0001-0000-4000-8000-000000000002 is also on line 1", "the repeat");
+		expect_in(r.err, "nothing was imported", "the repeat");
+		run_result_free(&r);
+		expect_unchanged(before, "a file with one id at two times");
+		free(before);
+		/* In batches of one, the repeat is in another batch. */
+		before = snapshot();
+		RUN(&r, "usage", "import", "--batch-size", "1", path);
+		expect_exit(&r, 5, "one event id at two times, in batches of one");
+		run_result_free(&r);
+		expect_unchanged(before, "a file with one id at two times, in batches of one");
+		free(before);
+		free(path);
+	}
+}
+
+/* A file without any token column is refused, not read as zero tokens. */
+static void test_tokens_are_required(void **state)
+{
+	(void)state;
+	char *path = path_of("notokens.csv");
+	write_file(path, "event_id,occurred_at,org,user,model\n"
+	                 "6a1e0001-0000-4000-8000-0000000000d1,2026-03-10T09:00:00Z,acme-legal,aaron@acme-legal.test,"
+	                 "Basic Assistant\n");
+	char *before = snapshot();
+	run_result r;
+	RUN(&r, "usage", "import", path);
+	expect_exit(&r, 5, "a CSV file without token columns");
+	expect_in(r.err, "neither tokens_in nor tokens_out", "no token columns");
+	run_result_free(&r);
+	expect_unchanged(before, "a CSV file without token columns");
+	free(before);
+	free(path);
+}
+
+/* --force loads events of non-members and of models not meant for the
+ * organisation, and says so in each organisation's audit log. */
+static void test_force_is_audited(void **state)
+{
+	(void)state;
+	ev outsider = dataset[0], wrong_model = dataset[0];
+	outsider.id = "6a1e0001-0000-4000-8000-0000000000e1";
+	outsider.user = "ben@brightpath.test";
+	wrong_model.id = "6a1e0001-0000-4000-8000-0000000000e2";
+	wrong_model.model = BLOG;
+	const ev lines[] = { outsider, wrong_model };
+	char *path = write_events("forced.jsonl", lines, 2, false);
+	char *before = snapshot();
+	run_result r;
+	RUN(&r, "usage", "import", path);
+	expect_exit(&r, 5, "events that need --force");
+	expect_in(r.err, ":1: ben@brightpath.test is not a member of acme-legal", "the outsider");
+	expect_in(r.err, ":2: model Blog Content Writer Pro is not for organizations of acme-legal's type", "the model");
+	run_result_free(&r);
+	expect_unchanged(before, "events that need --force, without it");
+	free(before);
+	long audited = count("SELECT count(*) FROM aiplat.audit_logs WHERE action = 'usage.import_forced'");
+	RUN(&r, "--format", "json", "usage", "import", "--force", path);
+	expect_exit(&r, 0, "the same with --force");
+	assert_int_equal(summary_field(&r, "imported"), 2);
+	run_result_free(&r);
+	assert_int_equal(count("SELECT count(*) FROM aiplat.usage_events WHERE event_id IN"
+	                       " ('6a1e0001-0000-4000-8000-0000000000e1', '6a1e0001-0000-4000-8000-0000000000e2')"), 2);
+	assert_int_equal(count("SELECT count(*) FROM aiplat.audit_logs WHERE action = 'usage.import_forced'"),
+	                 audited + 1);
+	assert_int_equal(count("SELECT count(*) FROM aiplat.audit_logs WHERE action = 'usage.import_forced'"
+	                       " AND org_slug = 'acme-legal' AND (new_values ->> 'events_forced')::int = 2"), 1);
+	free(path);
 }
 
 /* Events recorded live and imported are one and the same event. */
@@ -1262,6 +1362,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_twice_adds_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_repeats_within_a_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_three_repeats_in_one_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_one_id_two_times, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tokens_are_required, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_force_is_audited, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_live_and_imported, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_killed_mid_load, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stdin, setup, teardown),
