@@ -4,8 +4,8 @@
 -- identity and answer "not found" for what the caller may not see.
 --
 --   * Two schemas. `aiplat` holds what a person may call; each of its
---     functions is listed, with why, in aiplat_internal.callable_functions
---     (the one place), and EXECUTE is granted to aiplat_app from that list
+--     functions is listed, with why, in aiplat_internal.functions (the one
+--     place, which also lists every SECURITY DEFINER helper), and EXECUTE is granted to aiplat_app from that list
 --     and revoked from PUBLIC everywhere. Everything else (triggers,
 --     migration helpers, the quota engine's steps, the audit writer) lives
 --     in `aiplat_internal`, on which aiplat_app has no USAGE.
@@ -38,13 +38,17 @@ COMMENT ON SCHEMA aiplat_internal IS
 -- What a person may call: the one list
 -- ---------------------------------------------------------------------------
 
-CREATE TABLE aiplat_internal.callable_functions (
-  signature  text PRIMARY KEY CHECK (signature ~ '^aiplat\.[a-z_]+\(.*\)$'),
-  purpose    text NOT NULL CHECK (purpose IN ('identity', 'pure', 'lookup', 'quota', 'ai')),
-  note       text NOT NULL
+CREATE TABLE aiplat_internal.functions (
+  signature  text PRIMARY KEY CHECK (signature ~ '^aiplat(_internal)?\.[a-z_]+\(.*\)$'),
+  callable   boolean NOT NULL,
+  purpose    text NOT NULL CHECK (purpose IN ('identity', 'pure', 'lookup', 'quota', 'ai', 'internal')),
+  note       text NOT NULL,
+  CHECK (callable = (signature LIKE 'aiplat.%')),
+  CHECK ((purpose = 'internal') = NOT callable)
 );
-COMMENT ON TABLE aiplat_internal.callable_functions IS
-  'every function of schema aiplat, which aiplat_app may EXECUTE; nothing else may be executed by it';
+COMMENT ON TABLE aiplat_internal.functions IS
+  'every function of schema aiplat (callable: aiplat_app may EXECUTE it, and nothing else) and every '
+  'SECURITY DEFINER function of aiplat_internal, with why';
 
 -- Grants EXECUTE on exactly the listed functions to aiplat_app and revokes
 -- every other grant (PUBLIC included) on the functions of both schemas.
@@ -63,7 +67,7 @@ BEGIN
   LOOP
     EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC, aiplat_app', f);
   END LOOP;
-  FOR f IN SELECT c.signature::regprocedure FROM aiplat_internal.callable_functions c LOOP
+  FOR f IN SELECT c.signature::regprocedure FROM aiplat_internal.functions c WHERE c.callable LOOP
     EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO aiplat_app', f);
   END LOOP;
 END
@@ -1253,39 +1257,63 @@ $$;
 -- The list, and the grants that follow from it
 -- ---------------------------------------------------------------------------
 
-INSERT INTO aiplat_internal.callable_functions (signature, purpose, note) VALUES
-  ('aiplat.current_user_id()', 'identity', 'who the transaction acts for; read by every policy'),
-  ('aiplat.current_org_id()', 'identity', 'the organisation worked in, validated against membership'),
-  ('aiplat.is_platform()', 'identity', 'the owner''s connection acting for nobody'),
-  ('aiplat.is_superadmin()', 'identity', 'the caller is a superadmin'),
-  ('aiplat.is_member(uuid)', 'identity', 'the caller belongs to the organisation'),
-  ('aiplat.has_permission(uuid,text,text)', 'identity', 'the caller''s own permission in an organisation'),
-  ('aiplat.has_current_permission(text,text)', 'identity', 'has_permission in the current organisation'),
-  ('aiplat.can_read_org(uuid)', 'identity', 'the caller may learn about the organisation'),
-  ('aiplat.can_see_model(bigint)', 'identity', 'the caller may see a catalogue model''s content'),
-  ('aiplat.resolve_identity(text,text)', 'identity', '--as and --org, with no membership oracle'),
-  ('aiplat.clock()', 'pure', 'now, or the test clock where the platform enabled one'),
-  ('aiplat.period_start(text,text,timestamp with time zone)', 'pure', 'period arithmetic'),
-  ('aiplat.period_end(text,text,timestamp with time zone)', 'pure', 'period arithmetic'),
-  ('aiplat.is_valid_time_zone(text)', 'pure', 'CHECK on organizations.time_zone'),
-  ('aiplat.valid_tasks(jsonb)', 'pure', 'CHECK on ai_models_system.tasks'),
-  ('aiplat.encrypt_secret(text,text)', 'pure', 'pgcrypto''s pgp_sym_encrypt; reads no data'),
-  ('aiplat.effective_quota(uuid)', 'lookup', 'an organisation''s quota, for those who may read it'),
-  ('aiplat.model_availability(bigint,uuid)', 'lookup', 'why a model is (not) available to a readable organisation'),
-  ('aiplat.model_availability_facts(bigint,uuid)', 'lookup', 'the facts behind it, same rule'),
-  ('aiplat.find_model_id(text)', 'lookup', 'a catalogue model''s id by name (the catalogue is not tenant data)'),
-  ('aiplat.model_name(bigint)', 'lookup', 'a model''s name where the caller may see it, else #id'),
-  ('aiplat.find_user_id(text)', 'lookup', 'a person by email: oneself, or anyone for members:manage (to add them)'),
-  ('aiplat.member_count(uuid)', 'lookup', 'members of a readable organisation'),
-  ('aiplat.member_user_id(uuid,text)', 'lookup', 'a member the caller may see'),
-  ('aiplat.effective_flag(uuid,text)', 'lookup', 'a flag for a readable organisation, else the global one'),
-  ('aiplat.effective_prompt(uuid,text)', 'lookup', 'the prompt for a key; row-level security applies'),
-  ('aiplat.call_shape(text)', 'lookup', 'a visible model''s prompt fields, to size a call'),
-  ('aiplat.quota_admit(text,text,text,bigint,text,uuid,bigint,bigint,integer,text,interval,timestamp with time zone,boolean)',
-   'quota', 'the admission step, for one''s own organisations and people'),
-  ('aiplat.quota_finish(uuid,boolean,bigint,bigint,integer,text,text)', 'quota',
+INSERT INTO aiplat_internal.functions (signature, callable, purpose, note) VALUES
+  ('aiplat.current_user_id()', true, 'identity', 'who the transaction acts for; read by every policy'),
+  ('aiplat.current_org_id()', true, 'identity', 'the organisation worked in, validated against membership'),
+  ('aiplat.is_platform()', true, 'identity', 'the owner''s connection acting for nobody'),
+  ('aiplat.is_superadmin()', true, 'identity', 'the caller is a superadmin'),
+  ('aiplat.is_member(uuid)', true, 'identity', 'the caller belongs to the organisation'),
+  ('aiplat.has_permission(uuid,text,text)', true, 'identity', 'the caller''s own permission in an organisation'),
+  ('aiplat.has_current_permission(text,text)', true, 'identity', 'has_permission in the current organisation'),
+  ('aiplat.can_read_org(uuid)', true, 'identity', 'the caller may learn about the organisation'),
+  ('aiplat.can_see_model(bigint)', true, 'identity', 'the caller may see a catalogue model''s content'),
+  ('aiplat.resolve_identity(text,text)', true, 'identity', '--as and --org, with no membership oracle'),
+  ('aiplat.clock()', true, 'pure', 'now, or the test clock where the platform enabled one'),
+  ('aiplat.period_start(text,text,timestamp with time zone)', true, 'pure', 'period arithmetic'),
+  ('aiplat.period_end(text,text,timestamp with time zone)', true, 'pure', 'period arithmetic'),
+  ('aiplat.is_valid_time_zone(text)', true, 'pure', 'CHECK on organizations.time_zone'),
+  ('aiplat.valid_tasks(jsonb)', true, 'pure', 'CHECK on ai_models_system.tasks'),
+  ('aiplat.encrypt_secret(text,text)', true, 'pure', 'pgcrypto''s pgp_sym_encrypt; reads no data'),
+  ('aiplat.effective_quota(uuid)', true, 'lookup', 'an organisation''s quota, for those who may read it'),
+  ('aiplat.model_availability(bigint,uuid)', true, 'lookup', 'why a model is (not) available to a readable organisation'),
+  ('aiplat.model_availability_facts(bigint,uuid)', true, 'lookup', 'the facts behind it, same rule'),
+  ('aiplat.find_model_id(text)', true, 'lookup', 'a catalogue model''s id by name (the catalogue is not tenant data)'),
+  ('aiplat.model_name(bigint)', true, 'lookup', 'a model''s name where the caller may see it, else #id'),
+  ('aiplat.find_user_id(text)', true, 'lookup', 'a person by email: oneself, or anyone for members:manage (to add them)'),
+  ('aiplat.member_count(uuid)', true, 'lookup', 'members of a readable organisation'),
+  ('aiplat.member_user_id(uuid,text)', true, 'lookup', 'a member the caller may see'),
+  ('aiplat.effective_flag(uuid,text)', true, 'lookup', 'a flag for a readable organisation, else the global one'),
+  ('aiplat.effective_prompt(uuid,text)', true, 'lookup', 'the prompt for a key; row-level security applies'),
+  ('aiplat.call_shape(text)', true, 'lookup', 'a visible model''s prompt fields, to size a call'),
+  ('aiplat.quota_admit(text,text,text,bigint,text,uuid,bigint,bigint,integer,text,interval,timestamp with time zone,boolean)', true, 'quota', 'the admission step, for one''s own organisations and people'),
+  ('aiplat.quota_finish(uuid,boolean,bigint,bigint,integer,text,text)', true, 'quota',
    'settle or release one''s own reservation'),
-  ('aiplat.call_config(uuid,text)', 'ai', 'provider settings for one''s own active reservation');
+  ('aiplat.call_config(uuid,text)', true, 'ai', 'provider settings for one''s own active reservation'),
+  ('aiplat_internal.audit(text,text,text,jsonb,jsonb,uuid,text)', false, 'internal',
+   'writes audit rows, which aiplat_app may not insert'),
+  ('aiplat_internal.audit_row_change()', false, 'internal',
+   'row trigger: audits changes made through aiplat_app'),
+  ('aiplat_internal.check_last_admin()', false, 'internal',
+   'constraint trigger: counts an organisation''s admins whatever the caller may see'),
+  ('aiplat_internal.delete_org_rollups()', false, 'internal',
+   'statement trigger: deletes rollups, which nobody else may'),
+  ('aiplat_internal.project_database_schema()', false, 'internal',
+   'row trigger: creates and drops project schemas'),
+  ('aiplat_internal.org_quota(uuid)', false, 'internal', 'reads plans and organisations for the quota engine'),
+  ('aiplat_internal.model_availability(bigint,uuid)', false, 'internal',
+   'the availability rule for the quota engine and guarded lookups'),
+  ('aiplat_internal.flag_of(uuid,text)', false, 'internal', 'a flag as an organisation sees it, unguarded'),
+  ('aiplat_internal.daily_request_limit(uuid)', false, 'internal', 'the daily request limit, unguarded'),
+  ('aiplat_internal.quota_refs(text,text,text)', false, 'internal',
+   'resolves names the caller may see, reading tables it may not'),
+  ('aiplat_internal.quota_authorize(uuid,uuid,boolean)', false, 'internal',
+   'reads memberships and permissions for the quota engine'),
+  ('aiplat_internal.record_usage(aiplat.organizations,aiplat.ai_models_system,uuid,timestamp with time zone,uuid,bigint,bigint,integer,text,text,uuid)',
+   false, 'internal', 'writes events, counters and rollups'),
+  ('aiplat_internal.lock_org(uuid,timestamp with time zone)', false, 'internal',
+   'locks and rolls over an organisation''s monthly counter'),
+  ('aiplat_internal.apply_usage_deltas()', false, 'internal', 'folds an import''s totals into the rollups'),
+  ('aiplat_internal.quota_housekeeping()', false, 'internal', 'quota reset: rollover, expiry, retention');
 
 SELECT aiplat_internal.sync_function_grants();
 
@@ -1304,7 +1332,7 @@ DROP FUNCTION aiplat_internal.model_availability(bigint, uuid);
 DROP FUNCTION aiplat_internal.flag_of(uuid, text);
 DROP FUNCTION aiplat_internal.session_is_owner();
 DROP FUNCTION aiplat_internal.sync_function_grants();
-DROP TABLE aiplat_internal.callable_functions;
+DROP TABLE aiplat_internal.functions;
 DROP TABLE aiplat_internal.audit_actions;
 
 ALTER FUNCTION aiplat_internal.setting_uuid(text) SET SCHEMA aiplat;

@@ -97,7 +97,7 @@ static void platform_script(const char *url, const char *label)
 	STEP(url, 0, "migrate", "verify");
 	STEP(url, 0, "-q", "seed", "--demo");
 	expect_contains(step(url, 0, (const char *const[]){ "--format", "tsv", "migrate", "status", NULL }),
-	                "security_boundary\tapplied", label);
+	                "1\tfoundation\tapplied", label);
 	STEP(url, 0, "-q", "user", "create", "nia@acme-legal.test", "--name", "Nia New");
 	expect_contains(step(url, 0, (const char *const[]){ "user", "list", NULL }), "nia@acme-legal.test", label);
 	STEP(url, 0, "-q", "tenant", "add-member", "acme-legal", "nia@acme-legal.test", "--role", "user");

@@ -16,7 +16,8 @@
  *     before and after each function's calls (which are committed).
  *
  * Beside that: the list of functions a person may call is the one in
- * aiplat_internal.callable_functions, EXECUTE follows it exactly, and the
+ * aiplat_internal.functions, EXECUTE follows it exactly, every SECURITY
+ * DEFINER function is on it with why, and the
  * audit trail cannot be forged, relabelled or switched off by a person.
  */
 #include <ctype.h>
@@ -202,7 +203,7 @@ static void load_functions(void)
 		"                                      WHERE a.m IS NULL OR a.m IN ('i', 'b', 'v')"
 		"                                      ORDER BY a.o), '{}'), '|')"
 		"  FROM pg_proc p"
-		"  LEFT JOIN aiplat_internal.callable_functions c ON c.signature::regprocedure = p.oid"
+		"  LEFT JOIN aiplat_internal.functions c ON c.signature::regprocedure = p.oid"
 		" WHERE p.pronamespace = 'aiplat'::regnamespace"
 		"   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass"
 		"                    AND d.objid = p.oid AND d.deptype = 'e')"
@@ -640,29 +641,32 @@ static void test_every_function_as_two_attackers(void **state)
 	              "for B's values\n", nfunctions, (size_t)2, calls_made, pairs_compared, leaks_checked);
 }
 
-/* The one list: every function of schema aiplat is on it (with why), EXECUTE
- * follows it exactly, nothing is executable by PUBLIC, and aiplat_app cannot
- * even name what lives in aiplat_internal. */
+/* The one list: every function of schema aiplat is on it (with why), and
+ * every SECURITY DEFINER function of either schema; EXECUTE follows it
+ * exactly, nothing is executable by PUBLIC, and aiplat_app cannot even name
+ * what lives in aiplat_internal. */
 static void test_callable_list_is_the_grants(void **state)
 {
 	(void)state;
-	/* A function of schema aiplat that is not on the list. */
+	/* A function of schema aiplat, or a SECURITY DEFINER one anywhere, that is not listed. */
 	char *unlisted = testdb_value(owner,
 		"SELECT coalesce(string_agg(p.oid::regprocedure::text, ', '), '') FROM pg_proc p"
-		" WHERE p.pronamespace = 'aiplat'::regnamespace"
+		" WHERE (p.pronamespace = 'aiplat'::regnamespace"
+		"        OR (p.pronamespace = 'aiplat_internal'::regnamespace AND p.prosecdef))"
 		"   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass"
 		"                    AND d.objid = p.oid AND d.deptype = 'e')"
-		"   AND NOT EXISTS (SELECT 1 FROM aiplat_internal.callable_functions c"
+		"   AND NOT EXISTS (SELECT 1 FROM aiplat_internal.functions c"
 		"                    WHERE c.signature::regprocedure = p.oid)", 0, NULL);
 	if (*unlisted)
-		fail_msg("functions in schema aiplat but not in aiplat_internal.callable_functions (list them with "
-		         "why a person may call them, or move them to aiplat_internal): %s", unlisted);
+		fail_msg("functions not in aiplat_internal.functions (every function of schema aiplat, which "
+		         "people may call, and every SECURITY DEFINER one, each with why): %s", unlisted);
 	free(unlisted);
-	/* A listed function that is not in schema aiplat. */
+	/* Every entry names a function that exists, in the schema the entry says. */
 	assert_int_equal(testdb_long(owner,
-		"SELECT count(*) FROM aiplat_internal.callable_functions c"
+		"SELECT count(*) FROM aiplat_internal.functions c"
 		"  JOIN pg_proc p ON p.oid = c.signature::regprocedure"
-		" WHERE p.pronamespace <> 'aiplat'::regnamespace", 0, NULL), 0);
+		" WHERE p.pronamespace <> CASE WHEN c.callable THEN 'aiplat'::regnamespace"
+		"                              ELSE 'aiplat_internal'::regnamespace END", 0, NULL), 0);
 	/* Who may execute what, for every function of both schemas. */
 	char *wrong = testdb_value(owner,
 		"SELECT coalesce(string_agg(p.oid::regprocedure::text, ', '), '') FROM pg_proc p"
@@ -670,8 +674,8 @@ static void test_callable_list_is_the_grants(void **state)
 		"   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass"
 		"                    AND d.objid = p.oid AND d.deptype = 'e')"
 		"   AND (has_function_privilege('aiplat_app', p.oid, 'EXECUTE')"
-		"          <> EXISTS (SELECT 1 FROM aiplat_internal.callable_functions c"
-		"                      WHERE c.signature::regprocedure = p.oid)"
+		"          <> EXISTS (SELECT 1 FROM aiplat_internal.functions c"
+		"                      WHERE c.signature::regprocedure = p.oid AND c.callable)"
 		"        OR p.proacl IS NULL"
 		"        OR EXISTS (SELECT 1 FROM aclexplode(p.proacl) e"
 		"                    WHERE e.grantee = 0 AND e.privilege_type = 'EXECUTE'))", 0, NULL);
@@ -693,7 +697,7 @@ static void test_callable_list_is_the_grants(void **state)
 		"SELECT aiplat_internal.audit('x.y', 'x', NULL, NULL, NULL)",
 		"SELECT aiplat_internal.quota_housekeeping()",
 		"SELECT aiplat_internal.ensure_usage_partition('2099-01-01')",
-		"SELECT * FROM aiplat_internal.callable_functions",
+		"SELECT * FROM aiplat_internal.functions",
 	};
 	for (size_t i = 0; i < sizeof(internal) / sizeof(internal[0]); i++) {
 		PGresult *r = PQexec(attackers[0].conn, internal[i]);
