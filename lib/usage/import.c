@@ -26,6 +26,7 @@
  */
 #include <errno.h>
 #include <jansson.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,7 +83,18 @@ typedef struct event {
 	size_t request_off;    /* request id: offset in the batch arena */
 	uint32_t request_len;  /* 0: none */
 	bool skip;             /* invalid or duplicate */
+	int8_t member;         /* 1: the person belongs to the organisation, -1 not, 0 not known yet */
+	int8_t fits;           /* 1: the model is for the organisation, -1 its type, -2 its plan, 0 not known */
+	uint32_t twin;         /* its id came before under another organisation reference: twins[twin - 1] */
 } event;
+
+/* An event id seen before with another organisation reference (a slug and a
+ * uuid, or another organisation): decided once the references are resolved. */
+typedef struct twin {
+	int32_t org;           /* the first one's */
+	int64_t at;
+	uint64_t line;
+} twin;
 
 typedef struct delta {
 	int32_t org, user, model;
@@ -107,6 +119,8 @@ typedef struct importer {
 	aiplat_map members;    /* (org idx, user idx) -> 1 member, -1 not */
 	aiplat_map fits;       /* (org idx, model idx) -> 1 the model is for it, -1 type, -2 plan */
 	eventset seen;         /* every event id of the import so far */
+	twin *twins;
+	size_t ntwins;
 	uint64_t *forced;      /* per organisation reference: events let through by --force */
 	size_t nforced;
 	aiplat_map delta_index;
@@ -312,25 +326,39 @@ static int resolve_refs(importer *im)
 	return rc;
 }
 
-/* Membership of the batch's (organisation, person) pairs not seen before. */
-static int resolve_members(importer *im)
+/* What the query needs of an event's pair (its first two items are the
+ * pair itself). */
+typedef json_t *(*pair_item)(const importer *im, const event *e);
+
+/* Asks one query about every (organisation, other reference) pair of the
+ * batch not asked before (`second`: the offset of the other reference in an
+ * event): it takes a JSON array of items and returns (first, second,
+ * answer) rows; the answers go into `known`, keyed by the pair, and into
+ * each event's int8_t field at offset `answer`. */
+static int resolve_pairs(importer *im, aiplat_map *known, size_t second, size_t answer, pair_item item,
+                         const char *sql)
 {
 	json_t *pairs = json_array();
 	for (size_t i = 0; i < im->nbatch; i++) {
 		event *e = &im->batch[i];
+		int32_t key[2];
+		int64_t value;
+		memcpy(&key[1], (const char *)e + second, sizeof(int32_t));
+		key[0] = e->org;
 		if (e->skip)
 			continue;
-		int32_t key[2] = { e->org, e->user };
-		if (aiplat_map_get(&im->members, key, sizeof(key), NULL))
+		if (aiplat_map_get(known, key, sizeof(key), &value)) {
+			/* Known already (0: asked for an earlier event of this batch). */
+			*((int8_t *)e + answer) = (int8_t)value;
 			continue;
-		if (aiplat_map_put(&im->members, key, sizeof(key), 0) != 0) {
+		}
+		json_t *it = item(im, e);
+		if (!it || aiplat_map_put(known, key, sizeof(key), 0) != 0) {
+			json_decref(it);
 			json_decref(pairs);
 			return nomem();
 		}
-		char o[37], u[37];
-		aiplat_format_uuid(o, im->orgs.items[e->org].uuid);
-		aiplat_format_uuid(u, im->users.items[e->user].uuid);
-		json_array_append_new(pairs, json_pack("[i,i,s,s]", e->org, e->user, o, u));
+		json_array_append_new(pairs, it);
 	}
 	if (json_array_size(pairs) == 0) {
 		json_decref(pairs);
@@ -338,55 +366,65 @@ static int resolve_members(importer *im)
 	}
 	char *text = json_dumps(pairs, JSON_COMPACT);
 	json_decref(pairs);
+	if (!text)
+		return nomem();
 	const char *params[1] = { text };
 	PGresult *res;
-	int rc = aiplat_db_query(im->db, &res,
-		"SELECT (p ->> 0)::int, (p ->> 1)::int,"
-		"       EXISTS (SELECT 1 FROM aiplat.organization_members m"
-		"                WHERE m.organization_id = (p ->> 2)::uuid AND m.user_id = (p ->> 3)::uuid)"
-		"  FROM jsonb_array_elements($1::jsonb) AS p", 1, params);
+	int rc = aiplat_db_query(im->db, &res, sql, 1, params);
 	free(text);
 	if (rc)
 		return rc;
 	for (int row = 0; row < PQntuples(res); row++) {
 		int32_t key[2] = { atoi(PQgetvalue(res, row, 0)), atoi(PQgetvalue(res, row, 1)) };
-		aiplat_map_put(&im->members, key, sizeof(key), !strcmp(PQgetvalue(res, row, 2), "t") ? 1 : -1);
+		aiplat_map_put(known, key, sizeof(key), atoi(PQgetvalue(res, row, 2)));
 	}
 	PQclear(res);
+	/* The answers for the events whose pair was new. */
+	for (size_t i = 0; i < im->nbatch; i++) {
+		event *e = &im->batch[i];
+		int8_t *a = (int8_t *)e + answer;
+		int32_t key[2];
+		int64_t value;
+		memcpy(&key[1], (const char *)e + second, sizeof(int32_t));
+		key[0] = e->org;
+		if (!e->skip && *a == 0 && aiplat_map_get(known, key, sizeof(key), &value))
+			*a = (int8_t)value;
+	}
 	return 0;
 }
 
-/* Whether each (organisation, model) pair of the batch not seen before is
- * one the organisation may use: the model targets its type and its plan is
- * high enough (an inactive model's past usage may still be loaded). */
+static json_t *member_item(const importer *im, const event *e)
+{
+	char o[37], u[37];
+	aiplat_format_uuid(o, im->orgs.items[e->org].uuid);
+	aiplat_format_uuid(u, im->users.items[e->user].uuid);
+	return json_pack("[i,i,s,s]", e->org, e->user, o, u);
+}
+
+static json_t *fit_item(const importer *im, const event *e)
+{
+	char o[37];
+	aiplat_format_uuid(o, im->orgs.items[e->org].uuid);
+	return json_pack("[i,i,s,I]", e->org, e->model, o, (json_int_t)im->models.items[e->model].id);
+}
+
+/* Membership of the batch's (organisation, person) pairs: 1 member, -1 not. */
+static int resolve_members(importer *im)
+{
+	return resolve_pairs(im, &im->members, offsetof(event, user), offsetof(event, member), member_item,
+		"SELECT (p ->> 0)::int, (p ->> 1)::int,"
+		"       CASE WHEN EXISTS (SELECT 1 FROM aiplat.organization_members m"
+		"                          WHERE m.organization_id = (p ->> 2)::uuid AND m.user_id = (p ->> 3)::uuid)"
+		"            THEN 1 ELSE -1 END"
+		"  FROM jsonb_array_elements($1::jsonb) AS p");
+}
+
+/* Whether each (organisation, model) pair of the batch is one the
+ * organisation may use: the model targets its type (else -1) and its plan
+ * is high enough (else -2). An inactive model's past usage may be loaded. */
 static int resolve_fits(importer *im)
 {
-	json_t *pairs = json_array();
-	for (size_t i = 0; i < im->nbatch; i++) {
-		event *e = &im->batch[i];
-		if (e->skip)
-			continue;
-		int32_t key[2] = { e->org, e->model };
-		if (aiplat_map_get(&im->fits, key, sizeof(key), NULL))
-			continue;
-		if (aiplat_map_put(&im->fits, key, sizeof(key), 0) != 0) {
-			json_decref(pairs);
-			return nomem();
-		}
-		char o[37];
-		aiplat_format_uuid(o, im->orgs.items[e->org].uuid);
-		json_array_append_new(pairs, json_pack("[i,i,s,I]", e->org, e->model, o,
-		                                       (json_int_t)im->models.items[e->model].id));
-	}
-	if (json_array_size(pairs) == 0) {
-		json_decref(pairs);
-		return 0;
-	}
-	char *text = json_dumps(pairs, JSON_COMPACT);
-	json_decref(pairs);
-	const char *params[1] = { text };
-	PGresult *res;
-	int rc = aiplat_db_query(im->db, &res,
+	return resolve_pairs(im, &im->fits, offsetof(event, model), offsetof(event, fits), fit_item,
 		"SELECT (p ->> 0)::int, (p ->> 1)::int,"
 		"       CASE WHEN cardinality(m.organization_types) > 0 AND NOT o.type = ANY (m.organization_types)"
 		"              THEN -1"
@@ -395,16 +433,7 @@ static int resolve_fits(importer *im)
 		"  JOIN aiplat.organizations o ON o.id = (p ->> 2)::uuid"
 		"  JOIN aiplat.ai_models_system m ON m.id = (p ->> 3)::bigint"
 		"  JOIN aiplat.plans mp ON mp.code = m.required_plan"
-		"  JOIN aiplat.plans op ON op.code = o.pricing_plan", 1, params);
-	free(text);
-	if (rc)
-		return rc;
-	for (int row = 0; row < PQntuples(res); row++) {
-		int32_t key[2] = { atoi(PQgetvalue(res, row, 0)), atoi(PQgetvalue(res, row, 1)) };
-		aiplat_map_put(&im->fits, key, sizeof(key), atoi(PQgetvalue(res, row, 2)));
-	}
-	PQclear(res);
-	return 0;
+		"  JOIN aiplat.plans op ON op.code = o.pricing_plan");
 }
 
 /* An event that fails the membership or model check: an invalid line, or
@@ -558,6 +587,32 @@ static int add_record(importer *im, uint64_t line, const raw *r)
 	    (e.user = intern(&im->users, r->v[F_USER], r->n[F_USER])) < 0 ||
 	    (e.model = intern(&im->models, r->v[F_MODEL], r->n[F_MODEL])) < 0)
 		return nomem();
+	/* An event id is one event: at the same time again it is a duplicate
+	 * (the first line wins), at another time two events claim it. Checked
+	 * here, while the server loads the previous batch. */
+	const eventset_entry *first = NULL;
+	int seen = eventset_add(&im->seen, e.id, e.org, e.at, line, &first);
+	if (seen < 0)
+		return nomem();
+	if (seen && first->org == e.org) {
+		if (first->at == e.at) {
+			im->res->duplicates++;
+		} else {
+			char id[37];
+			aiplat_format_uuid(id, e.id);
+			record_error(im, line, "event_id %s is also on line %llu, at another time", id,
+			             (unsigned long long)first->line);
+		}
+		return 0;
+	}
+	if (seen) {
+		twin *t = realloc(im->twins, (im->ntwins + 1) * sizeof(twin));
+		if (!t)
+			return nomem();
+		im->twins = t;
+		im->twins[im->ntwins++] = (twin){ first->org, first->at, first->line };
+		e.twin = (uint32_t)im->ntwins;
+	}
 	im->batch[im->nbatch++] = e;
 	return 0;
 }
@@ -781,15 +836,13 @@ static int flush_batch(importer *im)
 		return rc;
 	for (size_t i = 0; i < im->nbatch && !rc; i++) {
 		event *e = &im->batch[i];
-		int32_t key[2] = { e->org, e->user }, pair[2] = { e->org, e->model };
-		int64_t member = 0, fits = 0;
 		if (e->skip)
 			continue;
-		if (aiplat_map_get(&im->members, key, sizeof(key), &member) && member < 0)
+		if (e->member < 0)
 			rc = refuse_or_force(im, e, "%s is not a member of %s (--force imports it anyway)",
 			                     im->users.items[e->user].text, im->orgs.items[e->org].text);
-		else if (aiplat_map_get(&im->fits, pair, sizeof(pair), &fits) && fits < 0)
-			rc = refuse_or_force(im, e, fits == -1 ? "model %s is not for organizations of %s's type "
+		else if (e->fits < 0)
+			rc = refuse_or_force(im, e, e->fits == -1 ? "model %s is not for organizations of %s's type "
 			                                         "(--force imports it anyway)"
 			                                       : "model %s needs a higher plan than %s's "
 			                                         "(--force imports it anyway)",
@@ -797,27 +850,23 @@ static int flush_batch(importer *im)
 	}
 	if (rc)
 		return rc;
-	/* Event ids, in line order: one seen before at the same time is a
-	 * duplicate (the first line is kept); at another time, two events claim
-	 * one id, and the later line is refused. */
+	/* Event ids met before under another reference: the same organisation
+	 * (by its slug once, its uuid another time) is the same event. */
 	for (size_t i = 0; i < im->nbatch; i++) {
 		event *e = &im->batch[i];
-		if (e->skip)
+		if (e->skip || !e->twin)
 			continue;
-		const eventset_entry *first = NULL;
-		int seen = eventset_add(&im->seen, im->orgs.items[e->org].canon, e->id, e->at, e->line, &first);
-		if (seen < 0)
-			return nomem();
-		if (seen == 0)
-			continue;
+		const twin *t = &im->twins[e->twin - 1];
+		if (im->orgs.items[t->org].canon != im->orgs.items[e->org].canon)
+			continue;   /* another organisation's event of the same id */
 		e->skip = true;
-		if (first->at == e->at) {
+		if (t->at == e->at) {
 			im->res->duplicates++;
 		} else {
 			char id[37];
 			aiplat_format_uuid(id, e->id);
 			record_error(im, e->line, "event_id %s is also on line %llu, at another time", id,
-			             (unsigned long long)first->line);
+			             (unsigned long long)t->line);
 		}
 	}
 	if (im->failed)
@@ -1244,6 +1293,13 @@ int aiplat_usage_import(aiplat_db *db, const aiplat_import_opts *opts, aiplat_im
 	aiplat_buf_init(&im.arena);
 	size_t batch_rows = opts->batch_rows ? opts->batch_rows : 100000;
 	im.batch = malloc(batch_rows * sizeof(event));
+	/* Room for the file's event ids at once (an event takes over 128 bytes
+	 * of CSV): growing the set as it fills would rehash it several times. */
+	uint64_t expected = total / 128 < 8000000 ? total / 128 : 8000000;
+	if (im.batch && expected && eventset_reserve(&im.seen, (size_t)expected) != 0) {
+		free(im.batch);
+		im.batch = NULL;
+	}
 	if (!im.batch) {
 		rc = nomem();
 		goto out;
@@ -1295,6 +1351,7 @@ out:
 	aiplat_map_dispose(&im.fits);
 	aiplat_map_dispose(&im.org_ids);
 	eventset_dispose(&im.seen);
+	free(im.twins);
 	free(im.forced);
 	aiplat_map_dispose(&im.delta_index);
 	free(im.deltas);

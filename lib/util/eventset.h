@@ -1,7 +1,8 @@
 /*
- * The event ids an import has seen: (organisation, event id) -> when and on
- * which line it first came. Flat open addressing, no allocation per entry,
- * so a million-event import keeps every id in about 80 MB.
+ * The event ids an import has seen: event id -> the organisation (the
+ * caller's number for it), time and line it first came with. Flat open
+ * addressing, no allocation per entry: a million-event import keeps every
+ * id in 64 MB.
  */
 #ifndef AIPLAT_UTIL_EVENTSET_H
 #define AIPLAT_UTIL_EVENTSET_H
@@ -11,9 +12,9 @@
 
 typedef struct eventset_entry {
 	uint8_t id[16];
-	int32_t org;           /* the caller's organisation number */
 	int64_t at;            /* when the first one happened */
-	uint64_t line;         /* 0: the slot is empty */
+	int32_t org;           /* the caller's organisation number */
+	uint32_t line;         /* 0: the slot is empty; lines past 2^32-1 are kept as 2^32-1 */
 } eventset_entry;
 
 typedef struct eventset {
@@ -25,12 +26,14 @@ typedef struct eventset {
 #define EVENTSET_INIT { NULL, 0, 0 }
 
 /*
- * Adds (org, id), first seen at `at` on `line` (lines count from 1).
+ * Adds id, first seen for `org` at `at` on `line` (lines count from 1).
  * Returns 0 when it is new, 1 when it was there already (*first is that
- * entry), -1 when out of memory.
+ * entry, valid until the next add), -1 when out of memory.
  */
-int eventset_add(eventset *s, int32_t org, const uint8_t id[16], int64_t at, uint64_t line,
+int eventset_add(eventset *s, const uint8_t id[16], int32_t org, int64_t at, uint64_t line,
                  const eventset_entry **first);
+/* Makes room for about n entries at once (growing costs a rehash); -1 when out of memory. */
+int eventset_reserve(eventset *s, size_t n);
 void eventset_dispose(eventset *s);
 
 #endif
