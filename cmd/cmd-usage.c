@@ -151,6 +151,9 @@ static int usage_import(struct cli_ctx *ctx)
 		fputs("\r\033[K", ctx->err);
 	const char *path = strcmp(o.path, "-") ? o.path : "stdin";
 	print_import_errors(ctx, &res, path);
+	if (rc && res.forcible)
+		aiplat_error_hint("%llu of them only for the membership or model check: --force imports those "
+		                  "anyway (audited)", (unsigned long long)res.forcible);
 	if (rc) {
 		rc = cli_fail(ctx);
 		aiplat_import_result_dispose(&res);

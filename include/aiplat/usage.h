@@ -33,6 +33,8 @@ typedef struct aiplat_import_opts {
 typedef struct aiplat_import_result {
 	uint64_t lines;                /* records read (not counting a CSV header) */
 	uint64_t invalid;              /* records rejected */
+	uint64_t forcible;             /* of those, refused only by the membership or model check
+	                                * (the force option would load them) */
 	uint64_t duplicates;           /* already recorded, or repeated in the file */
 	uint64_t imported;             /* events written */
 	double seconds;

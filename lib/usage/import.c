@@ -455,6 +455,7 @@ static int refuse_or_force(importer *im, event *e, const char *fmt, const char *
 		return 0;
 	}
 	record_error(im, e->line, fmt, a, b);
+	im->res->forcible++;
 	e->skip = true;
 	return 0;
 }
@@ -839,13 +840,11 @@ static int flush_batch(importer *im)
 		if (e->skip)
 			continue;
 		if (e->member < 0)
-			rc = refuse_or_force(im, e, "%s is not a member of %s (--force imports it anyway)",
+			rc = refuse_or_force(im, e, "%s is not a member of %s",
 			                     im->users.items[e->user].text, im->orgs.items[e->org].text);
 		else if (e->fits < 0)
-			rc = refuse_or_force(im, e, e->fits == -1 ? "model %s is not for organizations of %s's type "
-			                                         "(--force imports it anyway)"
-			                                       : "model %s needs a higher plan than %s's "
-			                                         "(--force imports it anyway)",
+			rc = refuse_or_force(im, e, e->fits == -1 ? "model %s is not for organizations of %s's type"
+			                                       : "model %s needs a higher plan than %s's",
 			                     im->models.items[e->model].text, im->orgs.items[e->org].text);
 	}
 	if (rc)

@@ -990,6 +990,7 @@ static void test_force_is_audited(void **state)
 	expect_exit(&r, 5, "events that need --force");
 	expect_in(r.err, ":1: ben@brightpath.test is not a member of acme-legal", "the outsider");
 	expect_in(r.err, ":2: model Blog Content Writer Pro is not for organizations of acme-legal's type", "the model");
+	expect_in(r.err, "2 of them only for the membership or model check: --force imports those", "the hint");
 	run_result_free(&r);
 	expect_unchanged(before, "events that need --force, without it");
 	free(before);
