@@ -38,6 +38,7 @@ static double seconds = 20;
 static pthread_barrier_t start_line;
 static struct timespec deadline;
 static atomic_int failed;
+static char (*org_ids)[37];   /* org_ids[o - 1]: the id of PREFIX-o, looked up once */
 
 static double now_s(void)
 {
@@ -66,15 +67,14 @@ static void *run_client(void *arg)
 {
 	client *c = arg;
 	pthread_barrier_wait(&start_line);
-	char org[96], user[128];
+	char user[128];
 	aiplat_quota_request req = AIPLAT_QUOTA_REQUEST_INIT;
-	req.org = org;
 	req.user = user;
 	req.model = model;
 	req.tokens = (long long)tokens;
 	while (!atomic_load(&failed) && before_deadline()) {
 		unsigned long o = 1 + next_random(&c->rng) % orgs, u = 1 + next_random(&c->rng) % users;
-		snprintf(org, sizeof(org), "%s-%lu", prefix, o);
+		req.org = org_ids[o - 1];
 		snprintf(user, sizeof(user), "u%lu@%s-%lu.test", u, prefix, o);
 		aiplat_table *t = NULL;
 		bool allowed = false;
@@ -155,6 +155,26 @@ int main(int argc, char **argv)
 		}
 		clients[i].rng = seed * 1000003 + i;
 	}
+	/* A service names organisations by id (the admission step takes one). */
+	org_ids = calloc(orgs, sizeof(*org_ids));
+	if (!org_ids)
+		return 70;
+	for (unsigned long o = 1; o <= orgs; o++) {
+		char slug[96], *id = NULL;
+		snprintf(slug, sizeof(slug), "%s-%lu", prefix, o);
+		const char *params[1] = { slug };
+		if (aiplat_db_query_value(clients[0].db, &id, "SELECT id FROM aiplat.organizations WHERE slug = $1", 1,
+		                          params) != 0) {
+			fprintf(stderr, "consume_load: %s\n", aiplat_error_last()->message);
+			return 3;
+		}
+		if (!id) {
+			fprintf(stderr, "consume_load: no organization %s (run bench/setup.sql)\n", slug);
+			return 3;
+		}
+		snprintf(org_ids[o - 1], sizeof(org_ids[o - 1]), "%s", id);
+		free(id);
+	}
 	pthread_barrier_init(&start_line, NULL, (unsigned)nclients + 1);
 	for (unsigned long i = 0; i < nclients; i++)
 		if (pthread_create(&clients[i].thread, NULL, run_client, &clients[i]) != 0)
@@ -185,5 +205,6 @@ int main(int argc, char **argv)
 	       done ? busy * 1000 / (double)done : 0.0, (double)done / elapsed);
 	pthread_barrier_destroy(&start_line);
 	free(clients);
+	free(org_ids);
 	return status;
 }

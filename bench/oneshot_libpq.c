@@ -3,7 +3,7 @@
  * connect, send the statement lib/quota.c sends (one PQexecParams), print
  * the row as TSV, exit. bench/run times it against the aiplat binary.
  *
- *   oneshot_libpq URL ORG USER MODEL TOKENS [MODE]   (MODE: check)
+ *   oneshot_libpq URL ORG_ID USER MODEL TOKENS [MODE]   (MODE: check)
  *   oneshot_libpq --sql                              print the statement
  *
  * Exit status as aiplat's: 0 allowed, 1 denied, 3 no connection, 70 error.
@@ -15,16 +15,13 @@
 /* A copy of the statement in aiplat_quota_admit (lib/quota.c). bench/run
  * compares it with what the aiplat binary sends and warns when they part. */
 static const char QUOTA_ADMIT_SQL[] =
-	"SELECT d.allowed, d.reason, o.slug AS organization, u.email AS user, m.name AS model,"
-	" d.used, d.lim AS limit, d.resets_at, d.user_used, d.user_limit, d.user_period,"
-	" d.user_resets_at, d.org_used, d.org_quota, d.org_resets_at, d.requests_today,"
-	" d.request_limit, d.requests_reset_at, d.event_id, d.reservation_id,"
-	" round(d.cost_micro_usd / 1e6, 6) AS cost_usd"
-	"  FROM aiplat.quota_admit($1, $2, $3, $4::bigint, $5, $6::uuid, $7::bigint, $8::bigint,"
-	"                          $9::integer, $10, $11::interval, $12::timestamptz, $13::boolean) d"
-	" LEFT JOIN aiplat.organizations o ON o.id = d.organization_id"
-	" LEFT JOIN aiplat.users u ON u.id = d.user_id"
-	" LEFT JOIN aiplat.ai_models_system m ON m.id = d.model_id";
+	"SELECT allowed, reason, organization, user_email AS user, model_name AS model,"
+	" used, lim AS limit, resets_at, user_used, user_limit, user_period,"
+	" user_resets_at, org_used, org_quota, org_resets_at, requests_today,"
+	" request_limit, requests_reset_at, event_id, reservation_id,"
+	" round(cost_micro_usd / 1e6, 6) AS cost_usd"
+	"  FROM aiplat.quota_admit($1::uuid, $2, $3, $4::bigint, $5, $6::uuid, $7::bigint, $8::bigint,"
+	"                          $9::integer, $10, $11::interval, $12::timestamptz, $13::boolean)";
 
 int main(int argc, char **argv)
 {
@@ -33,7 +30,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (argc < 6 || argc > 7) {
-		fprintf(stderr, "usage: oneshot_libpq URL ORG USER MODEL TOKENS [MODE]\n"
+		fprintf(stderr, "usage: oneshot_libpq URL ORG_ID USER MODEL TOKENS [MODE]\n"
 		                "       oneshot_libpq --sql\n");
 		return 2;
 	}

@@ -12,8 +12,10 @@ BEGIN;
 -- A bulk load by the platform: row auditing off for these inserts only.
 SET LOCAL aiplat.audit = off;
 
-INSERT INTO aiplat.organizations (slug, name, type, pricing_plan, token_quota_monthly, time_zone)
-SELECT 'bench-' || i, 'Bench ' || i, 'solicitor', 'enterprise', 1000000000000000,
+-- Ids follow the slugs (md5('bench-' || i)), so that the pgbench baseline
+-- can name an organisation by id as the library does.
+INSERT INTO aiplat.organizations (id, slug, name, type, pricing_plan, token_quota_monthly, time_zone)
+SELECT md5('bench-' || i)::uuid, 'bench-' || i, 'Bench ' || i, 'solicitor', 'enterprise', 1000000000000000,
        (ARRAY['UTC', 'Europe/London', 'America/New_York', 'Asia/Tokyo'])[1 + (i - 1) % 4]
   FROM generate_series(1, :orgs) AS i;
 

@@ -80,6 +80,12 @@ const struct cli_group cli_groups[] = {
 	{ "usage", "record, import, report and show token usage",
 	  "Usage events are append-only and partitioned by month; counters and daily rollups change "
 	  "in the same transaction as the events, and reports read the rollups." },
+	{ "cluster", "beyond one machine: distribute the schema with Citus",
+	  "Every table has a class, declared once in aiplat_internal.table_classes: reference (a "
+	  "copy on every node: the catalogue, people, organisations, memberships, roles) or "
+	  "distributed by organization_id (everything an organisation owns, co-located). check "
+	  "holds the schema to the rules that make it distributable; distribute makes a Citus "
+	  "coordinator's tables what their classes say." },
 	{ NULL, NULL, NULL }
 };
 
@@ -105,6 +111,7 @@ const struct cli_command *const cli_commands[] = {
 	&cmd_ai_complete,
 	&cmd_prompt_set, &cmd_prompt_get, &cmd_prompt_list, &cmd_prompt_history,
 	&cmd_flag_set, &cmd_flag_get, &cmd_flag_list,
+	&cmd_cluster_check, &cmd_cluster_distribute,
 	&cmd_completion, &cmd_help, &cmd_version, &cmd_gen_docs,
 	NULL
 };

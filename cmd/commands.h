@@ -29,6 +29,7 @@ extern const struct cli_command cmd_usage_record, cmd_usage_import, cmd_usage_re
 extern const struct cli_command cmd_ai_complete;
 extern const struct cli_command cmd_prompt_set, cmd_prompt_get, cmd_prompt_list, cmd_prompt_history;
 extern const struct cli_command cmd_flag_set, cmd_flag_get, cmd_flag_list;
+extern const struct cli_command cmd_cluster_check, cmd_cluster_distribute;
 extern const struct cli_command cmd_completion, cmd_help, cmd_version, cmd_gen_docs;
 
 #endif

@@ -30,7 +30,7 @@ _aiplat() {
   local globals=" --db --format --as --org --quiet -q --verbose -v --no-color --help -h --version"
   case "$group" in
     "")
-      COMPREPLY=($(compgen -W "dev migrate user tenant role model audit quota ai prompt flag usage seed completion help version $globals" -- "$cur"))
+      COMPREPLY=($(compgen -W "dev migrate user tenant role model audit quota ai prompt flag usage cluster seed completion help version $globals" -- "$cur"))
       return;;
     dev)
       if [[ -z $cmd ]]; then
@@ -783,6 +783,22 @@ _aiplat() {
               return;;
           esac
           COMPREPLY=($(compgen -W " --user $globals" -- "$cur"));;
+      esac
+      return;;
+    cluster)
+      if [[ -z $cmd ]]; then
+        COMPREPLY=($(compgen -W "check distribute" -- "$cur"))
+        return
+      fi
+      case "$cmd" in
+        check)
+          case "$prev" in
+          esac
+          COMPREPLY=($(compgen -W " $globals" -- "$cur"));;
+        distribute)
+          case "$prev" in
+          esac
+          COMPREPLY=($(compgen -W " --dry-run -n $globals" -- "$cur"));;
       esac
       return;;
     seed)

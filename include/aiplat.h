@@ -18,6 +18,7 @@
 #include "aiplat/sse.h"
 #include "aiplat/provider.h"
 #include "aiplat/ai.h"
+#include "aiplat/cluster.h"
 
 /* "0.1.0" */
 const char *aiplat_version(void);

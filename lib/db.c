@@ -1,4 +1,5 @@
 /* The connection handle, parameterised statements, transactions, identity. */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include "aiplat/db.h"
@@ -204,19 +205,52 @@ bool aiplat_db_in_transaction(aiplat_db *db)
 	return PQtransactionStatus(db->conn) != PQTRANS_IDLE;
 }
 
+/* 8-4-4-4-12 hexadecimal digits: what may be spliced into a SET command. */
+static bool valid_uuid_text(const char *s)
+{
+	if (strlen(s) != 36)
+		return false;
+	for (int i = 0; i < 36; i++) {
+		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+		if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
+			return false;
+	}
+	return true;
+}
+
 int aiplat_db_begin(aiplat_db *db)
 {
 	int rc = aiplat_db_exec(db, "BEGIN", 0, NULL);
 	if (rc || !db->identity.acting)
 		return rc;
 	/* Act for a person: transaction-local settings read by the policies'
-	 * helper functions, and the non-owner role so the policies apply. */
-	const char *params[2] = { db->identity.user_id,
-	                          db->identity.org_id[0] ? db->identity.org_id : "" };
-	rc = aiplat_db_exec(db, "SELECT set_config('aiplat.user_id', $1, true),"
-	                        "       set_config('aiplat.org_id', $2, true)", 2, params);
-	if (!rc)
+	 * helper functions. They are SET LOCAL commands (not set_config) so that
+	 * on a Citus cluster they reach the workers too (propagate_set_commands;
+	 * a harmless placeholder elsewhere). The values are uuids resolved by
+	 * the database, checked here again before they are quoted. On the
+	 * owner's connection the role switches to aiplat_app so the policies
+	 * apply, before propagation is on: Citus connects to the workers as the
+	 * current role anyway, and a role switch forwarded to them would hold
+	 * inside SECURITY DEFINER functions too. A mapped login role is subject
+	 * to the policies already (it is a member of aiplat_app) and stays
+	 * itself, as the workers know people by it. */
+	if (!valid_uuid_text(db->identity.user_id) ||
+	    (db->identity.org_id[0] && !valid_uuid_text(db->identity.org_id))) {
+		aiplat_db_rollback(db);
+		return aiplat_error_set(AIPLAT_EINTERNAL, AIPLAT_ERRCLASS_ACCESS, "malformed identity");
+	}
+	/* Two messages: Citus forwards a SET LOCAL as the whole query string it
+	 * came in, so the role switch must not share one with them. */
+	if (!db->identity.via_login_role)
 		rc = aiplat_db_exec(db, "SET LOCAL ROLE aiplat_app", 0, NULL);
+	char sql[400];
+	snprintf(sql, sizeof(sql),
+	         "SET LOCAL citus.propagate_set_commands = 'local';"
+	         "SET LOCAL aiplat.user_id = '%s';"
+	         "SET LOCAL aiplat.org_id = '%s';",
+	         db->identity.user_id, db->identity.org_id);
+	if (!rc)
+		rc = aiplat_db_exec_script(db, sql);
 	if (rc) {
 		aiplat_db_rollback(db);
 		aiplat_error_prefix("cannot act as %s", db->identity.email);

@@ -1,4 +1,5 @@
 /* Quota decisions through the database's admission step (see aiplat/quota.h). */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,17 +8,43 @@
 #include "catalog.h"
 #include "locks.h"
 
-/* The decision as a record: names rather than ids where people read them. */
+/* The decision as a record: names rather than ids where people read them
+ * (the function returns them, so that the call is all there is to it: on a
+ * Citus cluster the statement then runs on the worker holding the
+ * organisation). */
 #define DECISION_COLUMNS \
-	"d.allowed, d.reason, o.slug AS organization, u.email AS user, m.name AS model," \
-	" d.used, d.lim AS limit, d.resets_at, d.user_used, d.user_limit, d.user_period," \
-	" d.user_resets_at, d.org_used, d.org_quota, d.org_resets_at, d.requests_today," \
-	" d.request_limit, d.requests_reset_at, d.event_id, d.reservation_id," \
-	" round(d.cost_micro_usd / 1e6, 6) AS cost_usd"
-#define DECISION_JOINS \
-	" LEFT JOIN aiplat.organizations o ON o.id = d.organization_id" \
-	" LEFT JOIN aiplat.users u ON u.id = d.user_id" \
-	" LEFT JOIN aiplat.ai_models_system m ON m.id = d.model_id"
+	"allowed, reason, organization, user_email AS user, model_name AS model," \
+	" used, lim AS limit, resets_at, user_used, user_limit, user_period," \
+	" user_resets_at, org_used, org_quota, org_resets_at, requests_today," \
+	" request_limit, requests_reset_at, event_id, reservation_id," \
+	" round(cost_micro_usd / 1e6, 6) AS cost_usd"
+
+static bool looks_like_uuid(const char *s)
+{
+	if (strlen(s) != 36)
+		return false;
+	for (int i = 0; i < 36; i++) {
+		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+		if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
+			return false;
+	}
+	return true;
+}
+
+/* An organisation named by slug, as the caller may see it: its id into out. */
+static int org_id_of(aiplat_db *db, const char *slug, char out[37])
+{
+	const char *params[1] = { slug };
+	char *id = NULL;
+	int rc = aiplat_db_query_value_as(db, &id, "SELECT id FROM aiplat.organizations WHERE slug = $1", 1,
+	                                  params);
+	if (!rc && !id)
+		rc = aiplat_error_set(AIPLAT_EINVALID, AIPLAT_ERRCLASS_INPUT, "no organization %s", slug);
+	if (!rc)
+		snprintf(out, 37, "%s", id);
+	free(id);
+	return rc;
+}
 
 static const char *num(char *buf, size_t size, long long v)
 {
@@ -32,6 +59,7 @@ int aiplat_quota_admit(aiplat_db *db, const char *mode, const aiplat_quota_reque
 {
 	const aiplat_identity *who = aiplat_db_identity(db);
 	const char *org = r->org ? r->org : (who->org_id[0] ? who->org_id : NULL);
+	char org_id[37];
 	const char *user = r->user ? r->user : (who->acting ? who->user_id : NULL);
 	if (!org) {
 		aiplat_error_set(AIPLAT_EUSAGE, AIPLAT_ERRCLASS_INPUT, "which organization?");
@@ -43,6 +71,12 @@ int aiplat_quota_admit(aiplat_db *db, const char *mode, const aiplat_quota_reque
 	}
 	if (!r->model)
 		return aiplat_error_set(AIPLAT_EUSAGE, AIPLAT_ERRCLASS_INPUT, "which model? give --model");
+	if (!looks_like_uuid(org)) {
+		int rc = org_id_of(db, org, org_id);
+		if (rc)
+			return rc;
+		org = org_id;
+	}
 	char tokens[32], tin[32], tout[32], lat[32], ttl[48];
 	snprintf(tokens, sizeof(tokens), "%lld", r->tokens);
 	if (r->ttl_s > 0)
@@ -55,9 +89,9 @@ int aiplat_quota_admit(aiplat_db *db, const char *mode, const aiplat_quota_reque
 	aiplat_table *t = NULL;
 	int rc = aiplat_db_query_table_as(db, &t,
 		"SELECT " DECISION_COLUMNS
-		"  FROM aiplat.quota_admit($1, $2, $3, $4::bigint, $5, $6::uuid, $7::bigint, $8::bigint,"
-		"                          $9::integer, $10, $11::interval, $12::timestamptz, $13::boolean) d"
-		DECISION_JOINS, 13, params);
+		"  FROM aiplat.quota_admit($1::uuid, $2, $3, $4::bigint, $5, $6::uuid, $7::bigint, $8::bigint,"
+		"                          $9::integer, $10, $11::interval, $12::timestamptz, $13::boolean)",
+		13, params);
 	if (rc)
 		return rc;
 	*allowed = aiplat_table_nrows(t) == 1 && !strcmp(aiplat_table_cell(t, 0, 0), "t");
@@ -74,13 +108,13 @@ int aiplat_quota_finish(aiplat_db *db, const char *reservation, bool settle, lon
 	                          num(tin, sizeof(tin), tokens_in), num(tout, sizeof(tout), tokens_out),
 	                          num(lat, sizeof(lat), latency_ms), request_id, "settle" };
 	return aiplat_db_query_table_as(db, out,
-		"SELECT d.allowed, d.reason, o.slug AS organization, u.email AS user, m.name AS model,"
-		"       d.reservation_id, d.event_id,"
+		"SELECT allowed, reason, organization, user_email AS user, model_name AS model,"
+		"       reservation_id, event_id,"
 		"       CASE WHEN $2::boolean THEN $3::bigint + coalesce($4::bigint, 0) END AS tokens,"
-		"       round(d.cost_micro_usd / 1e6, 6) AS cost_usd, d.used AS limit_used, d.lim AS limit,"
-		"       d.resets_at"
-		"  FROM aiplat.quota_finish($1::uuid, $2::boolean, $3::bigint, $4::bigint, $5::integer, $6, $7) d"
-		DECISION_JOINS, 7, params);
+		"       round(cost_micro_usd / 1e6, 6) AS cost_usd, used AS limit_used, lim AS limit,"
+		"       resets_at"
+		"  FROM aiplat.quota_finish($1::uuid, $2::boolean, $3::bigint, $4::bigint, $5::integer, $6, $7)",
+		7, params);
 }
 
 int aiplat_quota_reset(aiplat_db *db, bool dry_run, double lock_timeout_s, aiplat_table **out)

@@ -133,6 +133,14 @@ int aiplat_tenant_create(aiplat_db *db, const aiplat_tenant_spec *s)
 	return finish(db, rc);
 }
 
+/* The monthly counter as the next admission would see it: a period that
+ * ended counts nothing, and the next one ends a month on. */
+#define WITH_USAGE " LEFT JOIN aiplat.org_usage u ON u.organization_id = o.id"
+#define USED_THIS_MONTH " CASE WHEN u.resets_at > aiplat.clock() THEN u.tokens_used ELSE 0 END"
+#define RESETS_AT \
+	" CASE WHEN u.resets_at > aiplat.clock() THEN u.resets_at" \
+	"      ELSE aiplat.period_end('monthly', o.time_zone, aiplat.clock()) END"
+
 int aiplat_tenant_list(aiplat_db *db, aiplat_table **out)
 {
 	int rc = aiplat_db_begin(db);
@@ -140,9 +148,9 @@ int aiplat_tenant_list(aiplat_db *db, aiplat_table **out)
 		return rc;
 	rc = aiplat_db_query_table(db, out,
 		"SELECT o.slug, o.name, o.type, o.pricing_plan AS plan,"
-		"       aiplat.effective_quota(o.id) AS quota_monthly, o.token_usage_current AS used,"
+		"       aiplat.effective_quota(o.id) AS quota_monthly," USED_THIS_MONTH " AS used,"
 		"       aiplat.member_count(o.id) AS members, o.time_zone"
-		"  FROM aiplat.organizations o ORDER BY o.slug", 0, NULL);
+		"  FROM aiplat.organizations o" WITH_USAGE " ORDER BY o.slug", 0, NULL);
 	aiplat_db_rollback(db);
 	return rc;
 }
@@ -163,13 +171,13 @@ int aiplat_tenant_show(aiplat_db *db, const char *slug, aiplat_table **out)
 		"       aiplat.effective_quota(o.id) AS quota_monthly,"
 		"       CASE WHEN o.token_quota_monthly IS NULL THEN 'plan' ELSE 'organization' END"
 		"         AS quota_source,"
-		"       o.token_usage_current AS used_this_month, o.token_reset_date AS resets_at,"
+		"      " USED_THIS_MONTH " AS used_this_month," RESETS_AT " AS resets_at,"
 		"       o.time_zone,"
 		"       aiplat.member_count(o.id) AS members,"
 		"       (SELECT count(*) FROM aiplat.org_system_model_config c"
 		"         WHERE c.organization_id = o.id AND c.is_enabled_for_users) AS models_enabled,"
 		"       o.id, o.created_at"
-		"  FROM aiplat.organizations o WHERE o.slug = $1", 1, params);
+		"  FROM aiplat.organizations o" WITH_USAGE " WHERE o.slug = $1", 1, params);
 	aiplat_db_rollback(db);
 	if (!rc && aiplat_table_nrows(*out) == 0) {
 		aiplat_table_free(*out);

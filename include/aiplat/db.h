@@ -3,8 +3,8 @@
  * statements, transactions, and acting for a person under row-level security.
  *
  * Every value travels as a bound parameter. Identity settings are always
- * transaction-local (set_config(..., true)), so they never leak between
- * transactions and reach Citus workers (DESIGN.md sections 4 and 10).
+ * transaction-local (SET LOCAL, validated uuids), so they never leak between
+ * transactions, and they reach Citus workers (DESIGN.md sections 4 and 10).
  */
 #ifndef AIPLAT_DB_H
 #define AIPLAT_DB_H

@@ -34,15 +34,20 @@ int aiplat_flag_set(aiplat_db *db, const char *name, bool enabled, const char *v
 	rc = org ? aiplat_require_permission(db, "flags", "manage", "set feature flags")
 	         : aiplat_require_superadmin(db, "set global feature flags");
 	const char *params[4] = { org, name, enabled ? "true" : "false", value };
-	if (!rc)
+	if (!rc && org)
 		rc = aiplat_db_query_table(db, out,
 			"INSERT INTO aiplat.feature_flags AS f (organization_id, name, enabled, value, updated_by)"
 			" VALUES ($1::uuid, $2, $3::boolean, $4::jsonb, aiplat.current_user_id())"
 			" ON CONFLICT (organization_id, name) DO UPDATE"
 			"   SET enabled = EXCLUDED.enabled, value = EXCLUDED.value, updated_by = EXCLUDED.updated_by"
-			" RETURNING name, enabled, value,"
-			"           CASE WHEN organization_id IS NULL THEN 'global' ELSE 'tenant' END AS scope,"
-			"           updated_at", 4, params);
+			" RETURNING name, enabled, value, 'tenant' AS scope, updated_at", 4, params);
+	else if (!rc)
+		rc = aiplat_db_query_table(db, out,
+			"INSERT INTO aiplat.global_flags AS f (name, enabled, value, updated_by)"
+			" SELECT $2, $3::boolean, $4::jsonb, aiplat.current_user_id() WHERE $1::uuid IS NULL"
+			" ON CONFLICT (name) DO UPDATE"
+			"   SET enabled = EXCLUDED.enabled, value = EXCLUDED.value, updated_by = EXCLUDED.updated_by"
+			" RETURNING name, enabled, value, 'global' AS scope, updated_at", 4, params);
 	if ((rc = aiplat_db_end(db, rc)) != 0) {
 		aiplat_table_free(*out);
 		*out = NULL;
@@ -60,7 +65,7 @@ int aiplat_flag_get(aiplat_db *db, const char *name, aiplat_table **out)
 		"            WHEN f.name IS NOT NULL THEN 'global' END AS scope,"
 		"       f.updated_at"
 		"  FROM (SELECT 1) AS one"
-		"  LEFT JOIN LATERAL (SELECT * FROM aiplat.feature_flags x"
+		"  LEFT JOIN LATERAL (SELECT * FROM aiplat.all_flags x"
 		"                      WHERE x.name = $2 AND (x.organization_id = $1::uuid"
 		"                                             OR x.organization_id IS NULL)"
 		"                      ORDER BY x.organization_id NULLS LAST LIMIT 1) f ON true", 2, params);
@@ -82,9 +87,9 @@ int aiplat_flag_list(aiplat_db *db, aiplat_table **out)
 		"       CASE WHEN t.name IS NOT NULL THEN t.value ELSE g.value END AS value,"
 		"       CASE WHEN t.name IS NOT NULL THEN 'tenant' ELSE 'global' END AS scope,"
 		"       g.enabled AS global_enabled, t.enabled AS tenant_enabled"
-		"  FROM (SELECT DISTINCT name FROM aiplat.feature_flags"
-		"         WHERE organization_id IS NULL OR organization_id = $1::uuid) n"
-		"  LEFT JOIN aiplat.feature_flags g ON g.organization_id IS NULL AND g.name = n.name"
+		"  FROM (SELECT name FROM aiplat.global_flags"
+		"         UNION SELECT name FROM aiplat.feature_flags WHERE organization_id = $1::uuid) n"
+		"  LEFT JOIN aiplat.global_flags g ON g.name = n.name"
 		"  LEFT JOIN aiplat.feature_flags t ON t.organization_id = $1::uuid AND t.name = n.name"
 		" ORDER BY n.name", 1, params);
 }

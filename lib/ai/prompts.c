@@ -35,15 +35,19 @@ int aiplat_prompt_set(aiplat_db *db, const char *key, const char *body, const ch
 	if (!rc)
 		rc = aiplat_db_exec(db, "SELECT pg_advisory_xact_lock(hashtext(coalesce($1, '') || '/' || $2))", 2,
 		                    params);
-	if (!rc)
+	/* An organisation's versions and the global ones live in tables of their own. */
+	if (!rc && org)
 		rc = aiplat_db_query_table(db, out,
 			"INSERT INTO aiplat.prompts (organization_id, key, version, body, description, created_by)"
 			" SELECT $1::uuid, $2, coalesce(max(p.version), 0) + 1, $3, $4, aiplat.current_user_id()"
-			"   FROM aiplat.prompts p"
-			"  WHERE p.organization_id IS NOT DISTINCT FROM $1::uuid AND p.key = $2"
-			" RETURNING key, version,"
-			"           CASE WHEN organization_id IS NULL THEN 'global' ELSE 'tenant' END AS scope,"
-			"           length(body) AS chars, created_at", 4, params);
+			"   FROM aiplat.prompts p WHERE p.organization_id = $1::uuid AND p.key = $2"
+			" RETURNING key, version, 'tenant' AS scope, length(body) AS chars, created_at", 4, params);
+	else if (!rc)
+		rc = aiplat_db_query_table(db, out,
+			"INSERT INTO aiplat.global_prompts (key, version, body, description, created_by)"
+			" SELECT $2, coalesce(max(p.version), 0) + 1, $3, $4, aiplat.current_user_id()"
+			"   FROM aiplat.global_prompts p WHERE $1::uuid IS NULL AND p.key = $2"
+			" RETURNING key, version, 'global' AS scope, length(body) AS chars, created_at", 4, params);
 	if ((rc = aiplat_db_end(db, rc)) != 0) {
 		aiplat_table_free(*out);
 		*out = NULL;
@@ -60,7 +64,7 @@ int aiplat_prompt_get(aiplat_db *db, const char *key, int version, bool global, 
 		"SELECT p.key, p.version,"
 		"       CASE WHEN p.organization_id IS NULL THEN 'global' ELSE 'tenant' END AS scope,"
 		"       p.description, u.email AS created_by, p.created_at, p.body"
-		"  FROM aiplat.prompts p LEFT JOIN aiplat.users u ON u.id = p.created_by"
+		"  FROM aiplat.all_prompts p LEFT JOIN aiplat.users u ON u.id = p.created_by"
 		" WHERE p.key = $2 AND (p.organization_id = $1::uuid OR p.organization_id IS NULL)"
 		"   AND ($3::int = 0 OR p.version = $3::int)"
 		"   AND (p.organization_id IS NOT NULL OR NOT EXISTS ("
@@ -84,10 +88,10 @@ int aiplat_prompt_list(aiplat_db *db, aiplat_table **out)
 	return aiplat_db_query_table_as(db, out,
 		"SELECT DISTINCT ON (p.key) p.key, p.version,"
 		"       CASE WHEN p.organization_id IS NULL THEN 'global' ELSE 'tenant' END AS scope,"
-		"       p.organization_id IS NOT NULL AND EXISTS (SELECT 1 FROM aiplat.prompts g"
-		"         WHERE g.organization_id IS NULL AND g.key = p.key) AS overrides_global,"
+		"       p.organization_id IS NOT NULL AND EXISTS (SELECT 1 FROM aiplat.global_prompts g"
+		"         WHERE g.key = p.key) AS overrides_global,"
 		"       p.description, p.created_at AS updated_at, length(p.body) AS chars"
-		"  FROM aiplat.prompts p"
+		"  FROM aiplat.all_prompts p"
 		" WHERE p.organization_id = $1::uuid OR p.organization_id IS NULL"
 		" ORDER BY p.key, p.organization_id NULLS LAST, p.version DESC", 1, params);
 }
@@ -98,7 +102,7 @@ int aiplat_prompt_history(aiplat_db *db, const char *key, aiplat_table **out)
 	int rc = aiplat_db_query_table_as(db, out,
 		"SELECT CASE WHEN p.organization_id IS NULL THEN 'global' ELSE 'tenant' END AS scope,"
 		"       p.version, p.created_at, u.email AS created_by, p.description, length(p.body) AS chars"
-		"  FROM aiplat.prompts p LEFT JOIN aiplat.users u ON u.id = p.created_by"
+		"  FROM aiplat.all_prompts p LEFT JOIN aiplat.users u ON u.id = p.created_by"
 		" WHERE p.key = $2 AND (p.organization_id = $1::uuid OR p.organization_id IS NULL)"
 		" ORDER BY p.organization_id NULLS FIRST, p.version", 2, params);
 	if (!rc && aiplat_table_nrows(*out) == 0) {

@@ -21,11 +21,19 @@ static const char *const dim_names[DIM_COUNT] = { "org", "model", "user", "day" 
 /* Grouping column in the rollup, and the column shown for it. */
 static const char *const dim_group[DIM_COUNT] = { "d.organization_id", "d.model_id", "d.user_id",
                                                   "d.day" };
+/* The column shown for a grouping (%1$d: its position), and the join that
+ * names it: joins, not correlated subqueries, which Citus cannot plan. */
 static const char *const dim_label[DIM_COUNT] = {
-	"(SELECT o.slug FROM aiplat.organizations o WHERE o.id = a.k%d) AS org",
-	"aiplat.model_name(a.k%d) AS model",
-	"coalesce((SELECT u.email FROM aiplat.users u WHERE u.id = a.k%d), a.k%d::text) AS user",
-	"a.k%d AS day",
+	"n%1$d.slug AS org",
+	"aiplat.model_name(a.k%1$d) AS model",
+	"coalesce(n%1$d.email, a.k%1$d::text) AS user",
+	"a.k%1$d AS day",
+};
+static const char *const dim_join[DIM_COUNT] = {
+	" LEFT JOIN aiplat.organizations n%1$d ON n%1$d.id = a.k%1$d",
+	"",
+	" LEFT JOIN aiplat.users n%1$d ON n%1$d.id = a.k%1$d",
+	"",
 };
 
 static int parse_dims(const char *by, enum dim *dims, int *n)
@@ -187,7 +195,7 @@ static int build_sql(aiplat_buf *sql, const aiplat_report_opts *o, const enum di
 		"         coalesce((date_trunc($4, t.local) + ('1 ' || $4)::interval)::date, $7::date,"
 		"                  t.local::date - $8::int, 'infinity'::date) AS hi"
 		"    FROM aiplat.organizations o"
-		"   CROSS JOIN LATERAL (SELECT (SELECT aiplat.clock()) AT TIME ZONE o.time_zone AS local) t"
+		"   CROSS JOIN LATERAL (SELECT aiplat.clock() AT TIME ZONE o.time_zone AS local) t"
 		"   WHERE $1::uuid IS NULL OR o.id = $1::uuid),"
 		" a AS (SELECT ");
 	for (int i = 0; i < n; i++)
@@ -208,12 +216,15 @@ static int build_sql(aiplat_buf *sql, const aiplat_report_opts *o, const enum di
 		rc |= aiplat_buf_printf(sql, "%s%d", i ? ", " : "", i + 1);
 	rc |= aiplat_buf_puts(sql, ") SELECT ");
 	for (int i = 0; i < n; i++) {
-		rc |= aiplat_buf_printf(sql, dim_label[dims[i]], i, i);
+		rc |= aiplat_buf_printf(sql, dim_label[dims[i]], i);
 		rc |= aiplat_buf_puts(sql, ", ");
 	}
 	rc |= aiplat_buf_puts(sql,
 		"a.tin AS tokens_in, a.tout AS tokens_out, a.tin + a.tout AS tokens, a.req AS requests,"
-		" round(a.cost / 1e6, 6) AS cost_usd FROM a ORDER BY ");
+		" round(a.cost / 1e6, 6) AS cost_usd FROM a");
+	for (int i = 0; i < n; i++)
+		rc |= aiplat_buf_printf(sql, dim_join[dims[i]], i);
+	rc |= aiplat_buf_puts(sql, " ORDER BY ");
 	if (o->top > 0)
 		rc |= aiplat_buf_puts(sql, "a.tin + a.tout DESC, ");
 	for (int i = 0; i < n; i++)

@@ -1111,6 +1111,7 @@ static void test_ai_flag(void **state)
 	run_result_free(&r);
 	assert_int_equal(fake_provider_requests(&fp, "normal:flag"), 1);
 	testdb_exec(owner, "DELETE FROM aiplat.feature_flags WHERE name = 'ai'");
+	testdb_exec(owner, "DELETE FROM aiplat.global_flags WHERE name = 'ai'");
 }
 
 /* ---- requests per day ------------------------------------------------------------------------- */

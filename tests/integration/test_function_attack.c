@@ -581,10 +581,12 @@ static int setup(void **state)
 	           "SELECT r.id FROM aiplat.quota_reservations r JOIN aiplat.organizations o ON o.id = r.organization_id"
 	           " WHERE o.slug = 'brightpath' LIMIT 1");
 	value_into(a_res, sizeof(a_res),
-	           "SELECT reservation_id FROM aiplat.quota_admit('acme-legal', 'aaron@acme-legal.test',"
+	           "SELECT reservation_id FROM aiplat.quota_admit("
+	           " (SELECT id FROM aiplat.organizations WHERE slug = 'acme-legal'), 'aaron@acme-legal.test',"
 	           " 'Legal Document Analyst', 100, 'reserve', p_ttl => interval '1 hour')");
 	value_into(b_event, sizeof(b_event),
-	           "SELECT event_id FROM aiplat.quota_admit('brightpath', 'ben@brightpath.test',"
+	           "SELECT event_id FROM aiplat.quota_admit("
+	           " (SELECT id FROM aiplat.organizations WHERE slug = 'brightpath'), 'ben@brightpath.test',"
 	           " 'Blog Content Writer Pro', 50, 'consume')");
 	secrets[nsecrets++] = (secret){ "organisation id", true, b_org, NOWHERE_UUID };
 	secrets[nsecrets++] = (secret){ "person id", true, bella, "00000000-0000-4000-8000-0000000dead1" };
@@ -784,7 +786,7 @@ static void test_audit_cannot_be_forged_relabelled_or_suppressed(void **state)
 	assert_int_equal(testdb_long(owner, "SELECT count(*) FROM aiplat.audit_logs WHERE organization_id = $1::uuid",
 	                             1, p), b_rows);
 	assert_int_equal(audit_count("action = 'users.update' AND actor_email = 'aaron@acme-legal.test'"
-	                             " AND organization_id IS NULL"), 1);
+	                             " AND organization_id = '00000000-0000-0000-0000-000000000000'"), 1);
 }
 
 /* Through the command line: a member of acme-legal checking a person of

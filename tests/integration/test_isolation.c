@@ -93,9 +93,8 @@ static long person_count(aiplat_db *d, const char *sql, const char *param)
 /* Rows of `table` for `org` that are not shared on purpose. */
 static void private_rows_sql(char *buf, size_t size, const char *table, bool has_public)
 {
-	snprintf(buf, size, "SELECT count(*) FROM %s WHERE organization_id = $1%s%s", table,
-	         has_public ? " AND NOT is_public" : "",
-	         !strcmp(table, "aiplat.agent_templates") ? " AND NOT is_system" : "");
+	snprintf(buf, size, "SELECT count(*) FROM %s WHERE organization_id = $1%s", table,
+	         has_public ? " AND NOT is_public" : "");
 }
 
 /* The insert a person of A would need to put B's row into `table`: the

@@ -158,8 +158,8 @@ static void test_prompt_versions(void **state)
 	EXIT(1, "prompt", "get", "welcome", "--rev", "9");
 	EXIT(1, "prompt", "get", "no-such-prompt");
 	EXIT(2, "prompt", "get", "welcome", "--rev", "0");
-	assert_int_equal(count("SELECT count(*) FROM aiplat.prompts WHERE key = 'welcome'"), 3);
-	assert_int_equal(count("SELECT max(version) FROM aiplat.prompts WHERE key = 'welcome'"), 3);
+	assert_int_equal(count("SELECT count(*) FROM aiplat.global_prompts WHERE key = 'welcome'"), 3);
+	assert_int_equal(count("SELECT max(version) FROM aiplat.global_prompts WHERE key = 'welcome'"), 3);
 
 	/* From stdin. */
 	run_result r;
@@ -205,8 +205,8 @@ static void test_prompt_tenant_override(void **state)
 	              OUTPUT("--as", AARON, "--org", "acme-legal", "prompt", "get", "welcome", "--rev", "1", "--raw"));
 	assert_int_equal(count("SELECT count(*) FROM aiplat.prompts p JOIN aiplat.organizations o"
 	                       " ON o.id = p.organization_id WHERE o.slug = 'acme-legal' AND p.key = 'welcome'"), 2);
-	assert_int_equal(count("SELECT count(*) FROM aiplat.prompts WHERE organization_id IS NULL"
-	                       " AND key = 'welcome'"), 3);
+	assert_int_equal(count("SELECT count(*) FROM aiplat.global_prompts"
+	                       " WHERE key = 'welcome'"), 3);
 	/* Brightpath's admin writes Brightpath's own, untouched by Acme's. */
 	d = JSON_OK("--as", BELLA, "--org", "brightpath", "prompt", "set", "welcome", "BrightPath says hi");
 	assert_int_equal(jint(d, "version"), 1);
@@ -268,8 +268,9 @@ static void test_prompt_list(void **state)
 static void test_prompt_permissions(void **state)
 {
 	(void)state;
-	long before = count("SELECT count(*) FROM aiplat.prompts");
-	long audited = count("SELECT count(*) FROM aiplat.audit_logs WHERE resource_type = 'prompts'");
+	long before = count("SELECT count(*) FROM aiplat.all_prompts");
+	long audited = count("SELECT count(*) FROM aiplat.audit_logs"
+	                     " WHERE resource_type IN ('prompts', 'global_prompts')");
 	/* A user or a viewer (no prompts:manage) cannot change the organisation's prompts. */
 	EXIT(6, "--as", AARON, "--org", "acme-legal", "prompt", "set", "welcome", "mine now");
 	EXIT(6, "--as", AVA, "--org", "acme-legal", "prompt", "set", "welcome", "mine now");
@@ -284,14 +285,15 @@ static void test_prompt_permissions(void **state)
 	EXIT(5, "--as", ALICE, "--org", "acme-legal", "prompt", "set", "1st", "text");
 	EXIT(5, "--as", ALICE, "--org", "acme-legal", "prompt", "set", "has space", "text");
 	EXIT(2, "--as", ALICE, "--org", "acme-legal", "prompt", "set", "welcome");
-	assert_int_equal(count("SELECT count(*) FROM aiplat.prompts"), before);
-	assert_int_equal(count("SELECT count(*) FROM aiplat.audit_logs WHERE resource_type = 'prompts'"), audited);
+	assert_int_equal(count("SELECT count(*) FROM aiplat.all_prompts"), before);
+	assert_int_equal(count("SELECT count(*) FROM aiplat.audit_logs"
+	                       " WHERE resource_type IN ('prompts', 'global_prompts')"), audited);
 	/* A superadmin may. */
 	json_t *d = JSON_OK("--as", OPS, "prompt", "set", "welcome", "Ops says hi", "--global");
 	assert_int_equal(jint(d, "version"), 4);
 	assert_string_equal(jstr(d, "scope"), "global");
 	json_decref(d);
-	assert_int_equal(count("SELECT count(*) FROM aiplat.prompts"), before + 1);
+	assert_int_equal(count("SELECT count(*) FROM aiplat.all_prompts"), before + 1);
 }
 
 static void test_prompt_audit(void **state)
@@ -299,7 +301,7 @@ static void test_prompt_audit(void **state)
 	(void)state;
 	/* Every version written is one audit row, with who did it. */
 	assert_int_equal(count("SELECT count(*) FROM aiplat.audit_logs WHERE action = 'prompt.set_global'"),
-	                 count("SELECT count(*) FROM aiplat.prompts WHERE organization_id IS NULL"));
+	                 count("SELECT count(*) FROM aiplat.global_prompts"));
 	assert_int_equal(count("SELECT count(*) FROM aiplat.audit_logs WHERE action = 'prompt.set'"
 	                       "   AND org_slug = 'acme-legal' AND acting_as_email = '" ALICE "'"), 2);
 	assert_int_equal(count("SELECT count(*) FROM aiplat.audit_logs WHERE action = 'prompt.set'"
@@ -356,11 +358,11 @@ static void test_flag_global_and_tenant(void **state)
 	json_decref(d);
 	assert_int_equal(count("SELECT count(*) FROM aiplat.feature_flags f JOIN aiplat.organizations o"
 	                       " ON o.id = f.organization_id WHERE o.slug = 'acme-legal' AND f.name = 'beta'"), 1);
-	assert_int_equal(count("SELECT count(*) FROM aiplat.feature_flags WHERE organization_id IS NULL"
-	                       " AND name = 'beta'"), 1);
+	assert_int_equal(count("SELECT count(*) FROM aiplat.global_flags"
+	                       " WHERE name = 'beta'"), 1);
 	/* The global row is unchanged by all that. */
-	assert_int_equal(count("SELECT (value ->> 'limit')::int FROM aiplat.feature_flags"
-	                       " WHERE organization_id IS NULL AND name = 'beta'"), 5);
+	assert_int_equal(count("SELECT (value ->> 'limit')::int FROM aiplat.global_flags"
+	                       " WHERE name = 'beta'"), 5);
 
 	/* The platform may set an organisation's flag (--org without --as). */
 	d = JSON_OK("--org", "brightpath", "flag", "set", "gamma", "on");
@@ -424,8 +426,8 @@ static void test_flag_errors(void **state)
 	json_t *d = JSON_OK("--as", OPS, "flag", "set", "beta", "off", "--global");
 	assert_string_equal(jstr(d, "scope"), "global");
 	json_decref(d);
-	assert_int_equal(count("SELECT count(*) FROM aiplat.feature_flags WHERE organization_id IS NULL"
-	                       " AND name = 'beta' AND NOT enabled"), 1);
+	assert_int_equal(count("SELECT count(*) FROM aiplat.global_flags"
+	                       " WHERE name = 'beta' AND NOT enabled"), 1);
 }
 
 static void test_flag_audit(void **state)

@@ -264,7 +264,7 @@ static void test_consume_records_everything(void **state)
 		"SELECT coalesce(sum(tokens_used), 0) FROM aiplat.ai_model_usage u"
 		"  JOIN aiplat.users p ON p.id = u.user_id WHERE p.email = $1 AND u.model_name = $2";
 	long before = testdb_long(owner, counter_sql, 2, p);
-	long org_before = count("SELECT token_usage_current FROM aiplat.organizations WHERE slug = 'harbor-realty'");
+	long org_before = count(ORG_TOKENS_SQL("harbor-realty"));
 	long daily_before = count("SELECT coalesce(sum(tokens_in + tokens_out), 0) FROM aiplat.usage_daily d"
 	                          " JOIN aiplat.organizations o ON o.id = d.organization_id"
 	                          " WHERE o.slug = 'harbor-realty'");
@@ -290,7 +290,7 @@ static void test_consume_records_everything(void **state)
 	                       "   AND request_id = 'req-abc' AND cost_micro_usd = 270 AND source = 'consume'"),
 	                 1);
 	assert_int_equal(testdb_long(owner, counter_sql, 2, p), before + 500);
-	assert_int_equal(count("SELECT token_usage_current FROM aiplat.organizations WHERE slug = 'harbor-realty'"),
+	assert_int_equal(count(ORG_TOKENS_SQL("harbor-realty")),
 	                 org_before + 500);
 	assert_int_equal(count("SELECT coalesce(sum(tokens_in + tokens_out), 0) FROM aiplat.usage_daily d"
 	                       " JOIN aiplat.organizations o ON o.id = d.organization_id"
@@ -452,9 +452,9 @@ static void test_monthly_rollover_without_reset(void **state)
 	assert_int_equal(num(d, "org_used"), 400);
 	json_decref(d);
 	/* The counter rolled over in the consume itself, and the reset date moved on. */
-	assert_int_equal(count("SELECT token_usage_current FROM aiplat.organizations WHERE slug = 'pixel-forge'"), 400);
-	assert_int_equal(count("SELECT count(*) FROM aiplat.organizations WHERE slug = 'pixel-forge'"
-	                       "   AND token_reset_date = date_trunc('month', now() AT TIME ZONE 'UTC')"
+	assert_int_equal(count(ORG_TOKENS_SQL("pixel-forge")), 400);
+	assert_int_equal(count("SELECT count(*) FROM aiplat.org_usage u JOIN aiplat.organizations o ON o.id = u.organization_id WHERE o.slug = 'pixel-forge'"
+	                       "   AND u.resets_at = date_trunc('month', now() AT TIME ZONE 'UTC')"
 	                       "                          AT TIME ZONE 'UTC' + interval '2 months'"), 1);
 	assert_int_equal(count("SELECT count(*) FROM aiplat.ai_model_usage u JOIN aiplat.users p ON p.id = u.user_id"
 	                       " WHERE p.email = 'pete@pixel-forge.test' AND u.period_type = 'monthly'"), 2);
@@ -528,8 +528,8 @@ static void test_reset(void **state)
 	(void)state;
 	/* Something for each job: a month that ended, a stale reservation, an
 	 * old counter, an old partition. */
-	testdb_exec(owner, "UPDATE aiplat.organizations SET token_usage_current = 123,"
-	                   "       token_reset_date = now() - interval '1 hour' WHERE slug = 'brightpath'");
+	testdb_exec(owner, "UPDATE aiplat.org_usage SET tokens_used = 123, resets_at = now() - interval '1 hour'"
+	                   " WHERE organization_id = (SELECT id FROM aiplat.organizations WHERE slug = 'brightpath')");
 	testdb_exec(owner,
 		"INSERT INTO aiplat.quota_reservations (organization_id, user_id, model_id, tokens, created_at, expires_at)"
 		" SELECT o.id, u.id, m.id, 50, now() - interval '2 hours', now() - interval '1 hour'"
@@ -551,7 +551,7 @@ static void test_reset(void **state)
 	assert_int_equal(num(d, "partitions_dropped"), 1);
 	assert_true(json_is_true(json_object_get(d, "dry_run")));
 	json_decref(d);
-	assert_int_equal(count("SELECT token_usage_current FROM aiplat.organizations WHERE slug = 'brightpath'"), 123);
+	assert_int_equal(count(ORG_TOKENS_SQL("brightpath")), 123);
 	assert_int_equal(count("SELECT count(*) FROM aiplat.quota_reservations WHERE status = 'active'"
 	                       "   AND expires_at < now()"), 1);
 	assert_int_equal(count("SELECT count(*) FROM pg_class WHERE relname = 'usage_events_2020_01'"), 1);
@@ -562,9 +562,9 @@ static void test_reset(void **state)
 	assert_int_equal(num(d, "counters_pruned"), 1);
 	assert_int_equal(num(d, "partitions_dropped"), 1);
 	json_decref(d);
-	assert_int_equal(count("SELECT token_usage_current FROM aiplat.organizations WHERE slug = 'brightpath'"), 0);
-	assert_int_equal(count("SELECT count(*) FROM aiplat.organizations WHERE slug = 'brightpath'"
-	                       "   AND token_reset_date > now()"), 1);
+	assert_int_equal(count(ORG_TOKENS_SQL("brightpath")), 0);
+	assert_int_equal(count("SELECT count(*) FROM aiplat.org_usage u JOIN aiplat.organizations o ON o.id = u.organization_id WHERE o.slug = 'brightpath'"
+	                       "   AND u.resets_at > now()"), 1);
 	assert_int_equal(count("SELECT count(*) FROM aiplat.quota_reservations WHERE status = 'expired'"), 1);
 	assert_int_equal(count("SELECT count(*) FROM pg_class WHERE relname = 'usage_events_2020_01'"), 0);
 	/* This month's and next month's partitions exist. */
@@ -629,7 +629,7 @@ static char *usage_state(void)
 {
 	return testdb_value(owner,
 		"SELECT concat_ws(' | ', (SELECT count(*) FROM aiplat.usage_events),"
-		" (SELECT string_agg(slug || '=' || token_usage_current, ',' ORDER BY slug) FROM aiplat.organizations),"
+		" (SELECT string_agg(o.slug || '=' || u.tokens_used, ',' ORDER BY o.slug) FROM aiplat.org_usage u JOIN aiplat.organizations o ON o.id = u.organization_id),"
 		" (SELECT sum(tokens_used) FROM aiplat.ai_model_usage),"
 		" (SELECT count(*) FROM aiplat.quota_reservations WHERE status = 'active'))", 0, NULL);
 }

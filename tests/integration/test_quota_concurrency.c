@@ -181,7 +181,7 @@ static void test_one_persons_limit(void **state)
 	assert_int_equal(count("SELECT tokens_used FROM aiplat.ai_model_usage u JOIN aiplat.users p ON p.id = u.user_id"
 	                       " WHERE p.email = 'aaron@acme-legal.test' AND u.model_name = 'Legal Document Analyst'"),
 	                 recorded);
-	assert_int_equal(count("SELECT token_usage_current FROM aiplat.organizations WHERE slug = 'acme-legal'"),
+	assert_int_equal(count(ORG_TOKENS_SQL("acme-legal")),
 	                 recorded);
 	assert_int_equal(count("SELECT sum(requests) FROM aiplat.usage_daily d JOIN aiplat.users p ON p.id = d.user_id"
 	                       " WHERE p.email = 'aaron@acme-legal.test'"), 28);
@@ -217,7 +217,7 @@ static void test_one_organisations_quota(void **state)
 	                      "  JOIN aiplat.organizations o ON o.id = e.organization_id WHERE o.slug = 'brightpath'");
 	assert_true(recorded <= 30000);
 	assert_int_equal(recorded, 33 * 900);
-	assert_int_equal(count("SELECT token_usage_current FROM aiplat.organizations WHERE slug = 'brightpath'"),
+	assert_int_equal(count(ORG_TOKENS_SQL("brightpath")),
 	                 recorded);
 	assert_int_equal(count("SELECT sum(tokens_used) FROM aiplat.ai_model_usage u"
 	                       "  JOIN aiplat.organizations o ON o.id = u.organization_id WHERE o.slug = 'brightpath'"),

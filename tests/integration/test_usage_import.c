@@ -47,8 +47,9 @@ static int setup(void **state)
 	owner = testdb_connect(&db);
 	testdb_exec(owner, "INSERT INTO aiplat.settings (key, value) VALUES ('test_clock', 'on')");
 	/* Each organisation's monthly counter runs for the month of the test clock. */
-	testdb_exec(owner, "UPDATE aiplat.organizations SET token_usage_current = 0,"
-	                   " token_reset_date = aiplat.period_end('monthly', time_zone, '" TEST_NOW "')");
+	testdb_exec(owner, "UPDATE aiplat.org_usage u SET tokens_used = 0,"
+	                   " resets_at = aiplat.period_end('monthly', o.time_zone, '" TEST_NOW "')"
+	                   " FROM aiplat.organizations o WHERE o.id = u.organization_id");
 	/* Per-user counters of every period length: one model counts per day, one per ISO week. */
 	testdb_exec(owner, "UPDATE aiplat.ai_models_system SET token_limit_period = 'daily'"
 	                   " WHERE name = 'Property Listing Writer'");
@@ -106,8 +107,8 @@ static char *snapshot(void)
 		"                   sum(cost_micro_usd)) FROM aiplat.usage_daily_models),"
 		" (SELECT concat_ws(',', count(*), sum(tokens_used), sum(requests_count))"
 		"    FROM aiplat.ai_model_usage),"
-		" (SELECT string_agg(slug || '=' || token_usage_current, ',' ORDER BY slug)"
-		"    FROM aiplat.organizations),"
+		" (SELECT string_agg(o.slug || '=' || u.tokens_used, ',' ORDER BY o.slug)"
+		"    FROM aiplat.organizations o JOIN aiplat.org_usage u ON u.organization_id = o.id),"
 		" (SELECT count(*) FROM aiplat.usage_event_ids))", 0, NULL);
 }
 
@@ -564,14 +565,15 @@ static void expect_imported(const ev *events, size_t n)
 	                       " WHERE (c.period_start AT TIME ZONE o.time_zone)::time <> '00:00'"
 	                       "    OR (c.period_end AT TIME ZONE o.time_zone)::time <> '00:00'"), 0);
 	/* The organisations' monthly counters: this month's events of models that are not free. */
-	PGresult *res = PQexec(owner, "SELECT slug, token_usage_current FROM aiplat.organizations ORDER BY slug");
+	PGresult *res = PQexec(owner, "SELECT o.slug, u.tokens_used FROM aiplat.organizations o"
+	                               " JOIN aiplat.org_usage u ON u.organization_id = o.id ORDER BY o.slug");
 	assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
 	char msg[512] = "";
 	assert_true(PQntuples(res) <= 15);
 	for (int r = 0; r < PQntuples(res); r++) {
 		const agg *a = agg_find(orgs, &no, PQgetvalue(res, r, 0));   /* zero when it has none */
 		if (atol(PQgetvalue(res, r, 1)) != a->tin)
-			snprintf(msg, sizeof(msg), "%s: token_usage_current %s, expected %ld", PQgetvalue(res, r, 0),
+			snprintf(msg, sizeof(msg), "%s: tokens used %s, expected %ld", PQgetvalue(res, r, 0),
 			         PQgetvalue(res, r, 1), a->tin);
 	}
 	PQclear(res);
@@ -600,15 +602,15 @@ static void test_jsonl_file(void **state)
 	run_result_free(&r);
 	expect_imported(dataset, NDATASET);
 	/* The hand-computed monthly counters, spelled out. */
-	assert_int_equal(count("SELECT token_usage_current FROM aiplat.organizations WHERE slug = 'acme-legal'"),
+	assert_int_equal(count(ORG_TOKENS_SQL("acme-legal")),
 	                 1200 + 550 + 770 + 33);
-	assert_int_equal(count("SELECT token_usage_current FROM aiplat.organizations WHERE slug = 'brightpath'"),
+	assert_int_equal(count(ORG_TOKENS_SQL("brightpath")),
 	                 200 + 30);
-	assert_int_equal(count("SELECT token_usage_current FROM aiplat.organizations WHERE slug = 'little-learners'"),
+	assert_int_equal(count(ORG_TOKENS_SQL("little-learners")),
 	                 660 + 44 + 10);
-	assert_int_equal(count("SELECT token_usage_current FROM aiplat.organizations"
-	                       " WHERE slug IN ('northside-clinic', 'pixel-forge')"
-	                       " ORDER BY token_usage_current DESC LIMIT 1"), 0);
+	assert_int_equal(count("SELECT max(u.tokens_used) FROM aiplat.org_usage u"
+	                       " JOIN aiplat.organizations o ON o.id = u.organization_id"
+	                       " WHERE o.slug IN ('northside-clinic', 'pixel-forge')"), 0);
 	free(path);
 }
 

@@ -123,8 +123,9 @@ static int setup(void **state)
 	testdb_seed(&db, true);
 	owner = testdb_connect(&db);
 	testdb_exec(owner, "INSERT INTO aiplat.settings (key, value) VALUES ('test_clock', 'on')");
-	testdb_exec(owner, "UPDATE aiplat.organizations SET token_usage_current = 0,"
-	                   " token_reset_date = aiplat.period_end('monthly', time_zone, '" TEST_NOW "')");
+	testdb_exec(owner, "UPDATE aiplat.org_usage u SET tokens_used = 0,"
+	                   " resets_at = aiplat.period_end('monthly', o.time_zone, '" TEST_NOW "')"
+	                   " FROM aiplat.organizations o WHERE o.id = u.organization_id");
 	PGresult *res = PQexecParams(owner,
 		"INSERT INTO aiplat.ai_models_system (name, role, provider_model, is_free,"
 		"                                     price_input_per_mtok, price_output_per_mtok)"

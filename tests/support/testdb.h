@@ -27,6 +27,11 @@ void testdb_exec(PGconn *c, const char *sql);
 /* First value of a one-value query, malloc'd ("" for NULL). */
 char *testdb_value(PGconn *c, const char *sql, int nparams, const char *const *params);
 long testdb_long(PGconn *c, const char *sql, int nparams, const char *const *params);
+
+/* The tokens an organisation (a slug literal) used in its current month. */
+#define ORG_TOKENS_SQL(slug)                                                                     \
+	"SELECT u.tokens_used FROM aiplat.org_usage u JOIN aiplat.organizations o"                \
+	" ON o.id = u.organization_id WHERE o.slug = '" slug "'"
 /* Runs `aiplat --db URL seed [--demo]` and asserts success. */
 void testdb_seed(const testdb *t, bool demo);
 
