@@ -110,7 +110,10 @@ int cli_fail(struct cli_ctx *ctx)
 	error_line(ctx, "%s", e->message[0] ? e->message : "unknown failure");
 	if (ctx->verbosity > 0 && e->sqlstate[0])
 		fprintf(ctx->err, "  (SQLSTATE %s)\n", e->sqlstate);
-	print_hint(ctx, e->hint);
+	if (!strcmp(e->sqlstate, "25006"))   /* a write on a read-only server: say which flags help */
+		print_hint(ctx, "connect to the primary with --db URL; usage report reads a standby with --replica URL");
+	else
+		print_hint(ctx, e->hint);
 	return aiplat_exit_code(code);
 }
 

@@ -110,6 +110,14 @@ int aiplat_db_error_from_result(const PGresult *res, PGconn *conn)
 		aiplat_error_set_sql_position(atoi(pos));
 	if (hint)
 		aiplat_error_hint("%s", hint);
+	else if (state && !strcmp(state, "25006")) {
+		/* A write on a hot standby (or a server set read-only): not a bug,
+		 * not bad input; the writable server is elsewhere. */
+		code = aiplat_error_set(AIPLAT_ECONNECT, AIPLAT_ERRCLASS_DB,
+		                        "this server is read-only (a hot standby?): %s", msg);
+		aiplat_error_set_sqlstate(state);
+		aiplat_error_hint("writes go to the primary server; reports may read a standby");
+	}
 	return code;
 }
 

@@ -213,6 +213,14 @@ INSERT INTO aiplat_internal.table_classes (table_name, class, note) VALUES
 -- Identity: trusted where the platform acts, decided once per row otherwise
 -- ---------------------------------------------------------------------------
 
+-- A setting that holds a uuid, else NULL. One expression (no FROM), so
+-- that it is inlined: policy helpers call it for every row they check.
+CREATE OR REPLACE FUNCTION aiplat_internal.setting_uuid(setting_name text) RETURNS uuid
+LANGUAGE sql STABLE AS $$
+  SELECT CASE WHEN current_setting(setting_name, true) ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+              THEN current_setting(setting_name, true)::uuid END
+$$;
+
 -- The platform's sessions: the schema owner (or a member of it, or a
 -- superuser), and aiplat_app itself, which only the platform can log in as
 -- (it has LOGIN only on a Citus cluster, whose coordinator connects to the
@@ -225,6 +233,9 @@ BEGIN
 END
 $$;
 
+-- session_user is a name (collation "C"): compared with the column's own
+-- collation, the lookup uses users_login_role_key (it runs once per row
+-- that a policy checks).
 CREATE OR REPLACE FUNCTION aiplat.current_user_id() RETURNS uuid
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, aiplat AS $$
 DECLARE
@@ -232,7 +243,7 @@ DECLARE
   mapped_super boolean;
 BEGIN
   SELECT u.id, u.is_superadmin INTO mapped_id, mapped_super
-    FROM aiplat.users u WHERE u.login_role = session_user::text;
+    FROM aiplat.users u WHERE u.login_role = (session_user::text COLLATE "default");
   IF mapped_id IS NOT NULL THEN
     IF mapped_super THEN
       RETURN coalesce(aiplat_internal.setting_uuid('aiplat.user_id'), mapped_id);
@@ -286,7 +297,7 @@ DECLARE
   owner_session boolean := aiplat_internal.session_is_platform();
   belongs boolean;
 BEGIN
-  SELECT * INTO mapped FROM aiplat.users u WHERE u.login_role = session_user::text;
+  SELECT * INTO mapped FROM aiplat.users u WHERE u.login_role = (session_user::text COLLATE "default");
   IF mapped.id IS NOT NULL THEN
     IF p_as_email IS NULL OR lower(p_as_email) = lower(mapped.email) THEN
       acting := mapped;
@@ -686,7 +697,7 @@ BEGIN
   IF slug IS NULL AND org IS NOT NULL THEN
     SELECT o.slug INTO slug FROM aiplat.organizations o WHERE o.id = org;
   END IF;
-  SELECT * INTO actor FROM aiplat.users u WHERE u.login_role = session_user::text;
+  SELECT * INTO actor FROM aiplat.users u WHERE u.login_role = (session_user::text COLLATE "default");
   SELECT * INTO acting FROM aiplat.users u WHERE u.id = aiplat.current_user_id();
   INSERT INTO aiplat.audit_logs (organization_id, org_slug, actor_user_id, actor_email, acting_as_user_id,
                                  acting_as_email, action, resource_type, resource_id, old_values, new_values)
@@ -828,26 +839,31 @@ DECLARE
   s aiplat_internal.org_state;
   u aiplat.org_usage;
 BEGIN
+  IF NOT locking THEN
+    SELECT o.id, o.slug, o.type, o.pricing_plan, o.token_quota_monthly, o.time_zone, c.tokens_used, c.resets_at
+      INTO s FROM aiplat.organizations o LEFT JOIN aiplat.org_usage c ON c.organization_id = o.id
+     WHERE o.id = org;
+    IF s.id IS NOT NULL AND (s.resets_at IS NULL OR now_ >= s.resets_at) THEN
+      s.tokens_used := 0;   -- as it will be at the next write
+      s.resets_at := aiplat.period_end('monthly', s.time_zone, now_);
+    END IF;
+    RETURN s;
+  END IF;
   SELECT o.id, o.slug, o.type, o.pricing_plan, o.token_quota_monthly, o.time_zone
     INTO s.id, s.slug, s.type, s.pricing_plan, s.token_quota_monthly, s.time_zone
     FROM aiplat.organizations o WHERE o.id = org;
   IF s.id IS NULL THEN
     RETURN s;
   END IF;
-  IF locking THEN
+  SELECT * INTO u FROM aiplat.org_usage WHERE organization_id = org FOR UPDATE;
+  IF NOT FOUND THEN   -- created with the organisation; made here for one that predates that
     INSERT INTO aiplat.org_usage (organization_id, resets_at)
     VALUES (org, aiplat.period_end('monthly', s.time_zone, now_)) ON CONFLICT (organization_id) DO NOTHING;
     SELECT * INTO u FROM aiplat.org_usage WHERE organization_id = org FOR UPDATE;
-    IF now_ >= u.resets_at THEN
-      UPDATE aiplat.org_usage SET tokens_used = 0, resets_at = aiplat.period_end('monthly', s.time_zone, now_)
-       WHERE organization_id = org RETURNING * INTO u;
-    END IF;
-  ELSE
-    SELECT * INTO u FROM aiplat.org_usage WHERE organization_id = org;
-    IF u.organization_id IS NULL OR now_ >= u.resets_at THEN
-      u.tokens_used := 0;
-      u.resets_at := aiplat.period_end('monthly', s.time_zone, now_);
-    END IF;
+  END IF;
+  IF now_ >= u.resets_at THEN
+    UPDATE aiplat.org_usage SET tokens_used = 0, resets_at = aiplat.period_end('monthly', s.time_zone, now_)
+     WHERE organization_id = org RETURNING * INTO u;
   END IF;
   s.tokens_used := u.tokens_used;
   s.resets_at := u.resets_at;
@@ -915,7 +931,8 @@ DROP FUNCTION aiplat_internal.record_usage(aiplat.organizations, aiplat.ai_model
 
 -- quota_refs with the organisation as a uuid.
 CREATE FUNCTION aiplat_internal.quota_refs(p_org uuid, p_user text, p_model text,
-                                           OUT org_id uuid, OUT user_id uuid, OUT model_id bigint)
+                                           OUT org_id uuid, OUT user_id uuid, OUT model_id bigint,
+                                           OUT user_email text)
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, aiplat AS $$
 DECLARE
   uuid_re constant text := '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
@@ -932,9 +949,9 @@ BEGIN
     RAISE EXCEPTION 'no organization %', coalesce(p_org::text, '(none)') USING ERRCODE = 'invalid_parameter_value';
   END IF;
   IF p_user ~ uuid_re THEN
-    SELECT u.id INTO user_id FROM aiplat.users u WHERE u.id = p_user::uuid;
+    SELECT u.id, u.email INTO user_id, user_email FROM aiplat.users u WHERE u.id = p_user::uuid;
   ELSE
-    SELECT u.id INTO user_id FROM aiplat.users u WHERE lower(u.email) = lower(p_user);
+    SELECT u.id, u.email INTO user_id, user_email FROM aiplat.users u WHERE lower(u.email) = lower(p_user);
   END IF;
   IF user_id IS NOT NULL AND NOT trusted AND user_id IS DISTINCT FROM me
      AND NOT (EXISTS (SELECT 1 FROM aiplat.organization_members m
@@ -942,6 +959,7 @@ BEGIN
               AND (aiplat.has_permission(org_id, 'members', 'read')
                    OR aiplat.has_permission(org_id, 'usage', 'read_all'))) THEN
     user_id := NULL;
+    user_email := NULL;
   END IF;
   IF user_id IS NULL THEN
     RAISE EXCEPTION 'no user %', coalesce(p_user, '(none)') USING ERRCODE = 'invalid_parameter_value';
@@ -1019,7 +1037,7 @@ BEGIN
   o := aiplat_internal.org_state_of(refs.org_id, now_, writing);
   d.organization := o.slug;
   d.model_name := m.name;
-  SELECT u.email INTO d.user_email FROM aiplat.users u WHERE u.id = refs.user_id;
+  d.user_email := refs.user_email;
   period := coalesce(m.token_limit_period, 'monthly');
   ps := aiplat.period_start(period, o.time_zone, now_);
   d.user_period := period;
@@ -1462,8 +1480,8 @@ INSERT INTO aiplat_internal.functions (signature, callable, purpose, note) VALUE
    'row trigger: an organisation''s counter follows its creation and time zone');
 
 -- Functions that read tables may run inside a shard query on a Citus
--- worker (policies and triggers do); Citus allows that with a setting on
--- each function. Only a server with Citus knows the setting (elsewhere only
+-- worker (policies, triggers and queries that join a reference table to a
+-- distributed one do); Citus allows that with a setting on each function. Only a server with Citus knows the setting (elsewhere only
 -- a superuser could set it), so this marks the functions where Citus is
 -- installed: `aiplat cluster distribute` calls it, and so does every
 -- migration that creates functions, at its end.
@@ -1479,7 +1497,10 @@ BEGIN
   FOR f IN
     SELECT p.oid::regprocedure FROM pg_proc p
      WHERE p.pronamespace IN ('aiplat'::regnamespace, 'aiplat_internal'::regnamespace)
-       AND p.prolang = (SELECT l.oid FROM pg_language l WHERE l.lanname = 'plpgsql')
+       AND (p.prolang = (SELECT l.oid FROM pg_language l WHERE l.lanname = 'plpgsql')
+            -- SQL functions that read tables (those that do not stay inlinable)
+            OR (p.prolang = (SELECT l.oid FROM pg_language l WHERE l.lanname = 'sql')
+                AND p.prosrc ~* '\mfrom\M'))
   LOOP
     CONTINUE WHEN EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass
                            AND d.objid = f AND d.deptype = 'e');
@@ -1594,6 +1615,15 @@ DELETE FROM aiplat_internal.audit_actions
  WHERE (action, table_name) IN (('prompt.set_global', 'global_prompts'), ('flag.set_global', 'global_flags'));
 
 -- The functions of 0009
+CREATE OR REPLACE FUNCTION aiplat_internal.setting_uuid(setting_name text)
+ RETURNS uuid
+ LANGUAGE sql
+ STABLE
+AS $function$
+  SELECT CASE WHEN s ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+              THEN s::uuid END
+    FROM (SELECT current_setting(setting_name, true) AS s) AS setting
+$function$;
 CREATE OR REPLACE FUNCTION aiplat.current_org_id()
  RETURNS uuid
  LANGUAGE plpgsql

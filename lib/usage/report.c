@@ -195,7 +195,7 @@ static int build_sql(aiplat_buf *sql, const aiplat_report_opts *o, const enum di
 		"         coalesce((date_trunc($4, t.local) + ('1 ' || $4)::interval)::date, $7::date,"
 		"                  t.local::date - $8::int, 'infinity'::date) AS hi"
 		"    FROM aiplat.organizations o"
-		"   CROSS JOIN LATERAL (SELECT aiplat.clock() AT TIME ZONE o.time_zone AS local) t"
+		"   CROSS JOIN LATERAL (SELECT (SELECT aiplat.clock()) AT TIME ZONE o.time_zone AS local) t"
 		"   WHERE $1::uuid IS NULL OR o.id = $1::uuid),"
 		" a AS (SELECT ");
 	for (int i = 0; i < n; i++)
