@@ -1,9 +1,10 @@
 /* The connection handle, parameterised statements, transactions, identity. */
-#include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "aiplat/db.h"
 #include "aiplat/error.h"
+#include "util/text.h"
 
 struct aiplat_db {
 	PGconn *conn;
@@ -213,17 +214,11 @@ bool aiplat_db_in_transaction(aiplat_db *db)
 	return PQtransactionStatus(db->conn) != PQTRANS_IDLE;
 }
 
-/* 8-4-4-4-12 hexadecimal digits: what may be spliced into a SET command. */
+/* 8-4-4-4-12 hexadecimal digits and nothing else: what may be spliced into a SET command. */
 static bool valid_uuid_text(const char *s)
 {
-	if (strlen(s) != 36)
-		return false;
-	for (int i = 0; i < 36; i++) {
-		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-		if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
-			return false;
-	}
-	return true;
+	uint8_t bytes[16];
+	return strlen(s) == 36 && aiplat_parse_uuid(s, 36, bytes);
 }
 
 int aiplat_db_begin(aiplat_db *db)

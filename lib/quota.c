@@ -1,5 +1,5 @@
 /* Quota decisions through the database's admission step (see aiplat/quota.h). */
-#include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +7,7 @@
 #include "aiplat/quota.h"
 #include "catalog.h"
 #include "locks.h"
+#include "util/text.h"
 
 /* The decision as a record: names rather than ids where people read them
  * (the function returns them, so that the call is all there is to it: on a
@@ -21,14 +22,8 @@
 
 static bool looks_like_uuid(const char *s)
 {
-	if (strlen(s) != 36)
-		return false;
-	for (int i = 0; i < 36; i++) {
-		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-		if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
-			return false;
-	}
-	return true;
+	uint8_t bytes[16];
+	return strlen(s) == 36 && aiplat_parse_uuid(s, 36, bytes);
 }
 
 /* An organisation named by slug, as the caller may see it: its id into out. */
