@@ -68,6 +68,7 @@ int csv_next(csv_reader *r)
 	size_t n = 0;
 	size_t starts[CSV_MAX_FIELDS + 1];
 	size_t nf = 0;
+	size_t cur = 0;   /* where the current field starts, even past CSV_MAX_FIELDS */
 	bool quoted = false, in_field_quoted = false, any = false;
 	r->error = NULL;
 	r->line = r->next_line;
@@ -120,7 +121,7 @@ int csv_next(csv_reader *r)
 			continue;
 		}
 		if (c == '"') {
-			if (starts[nf - 1] != n || in_field_quoted) {
+			if (cur != n || in_field_quoted) {
 				r->error = r->error ? r->error : "a quote inside an unquoted field";
 				continue;
 			}
@@ -130,9 +131,10 @@ int csv_next(csv_reader *r)
 		if (c == ',') {
 			if (!put(r, &n, '\0'))
 				return -1;
+			cur = n;
 			if (nf <= CSV_MAX_FIELDS)
 				starts[nf++] = n;
-			else
+			if (nf > CSV_MAX_FIELDS)
 				r->error = "too many fields";
 			in_field_quoted = false;
 			continue;

@@ -27,6 +27,8 @@ typedef struct csv_reader {
 	const char *error;   /* why the last record is malformed, or NULL */
 } csv_reader;
 
+/* After csv_init, buf (malloc'd) and cap may be set to read in smaller
+ * chunks than the default 1 MiB (the tests do); csv_dispose frees buf. */
 void csv_init(csv_reader *r, FILE *f);
 /* 1: a record (maybe malformed: r->error), 0: end of input, -1: read error. */
 int csv_next(csv_reader *r);
