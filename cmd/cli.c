@@ -1,4 +1,5 @@
 /* Dispatch: parse, pick the command, prepare the context, run, report. */
+#include <assert.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,19 +7,36 @@
 #include <curl/curl.h>
 #include <jansson.h>
 #include "cli.h"
+#include "environment.h"
+#include "error-hints.h"
 #include "output.h"
 #include "parse-options.h"
 
 /* ---- option accessors ----------------------------------------------------- */
 
+/* A handler may read only what its command declares (or a global option):
+ * anything else could never be given. Debug builds stop at the first
+ * offence; tests/unit/test_command_options.c checks the literal names. */
+static inline bool declared(const struct cli_ctx *ctx, const char *name)
+{
+	for (const struct cli_option *o = cli_global_options; o->name; o++)
+		if (!strcmp(o->name, name))
+			return true;
+	for (const struct cli_option *o = ctx->cmd ? ctx->cmd->options : NULL; o && o->name; o++)
+		if (!strcmp(o->name, name))
+			return true;
+	return !ctx->cmd;
+}
+
 const char *cli_opt(const struct cli_ctx *ctx, const char *name)
 {
+	assert(declared(ctx, name) && "the command does not declare the option its handler reads");
 	return cli_values_get(&ctx->values, name);
 }
 
 bool cli_flag(const struct cli_ctx *ctx, const char *name)
 {
-	return cli_values_get(&ctx->values, name) != NULL;
+	return cli_opt(ctx, name) != NULL;
 }
 
 long cli_opt_int(const struct cli_ctx *ctx, const char *name, long dflt)
@@ -36,11 +54,25 @@ double cli_opt_duration(const struct cli_ctx *ctx, const char *name, double dflt
 
 int cli_opt_all(const struct cli_ctx *ctx, const char *name, const char **out, int max)
 {
+	assert(declared(ctx, name) && "the command does not declare the option its handler reads");
 	int n = 0;
 	for (int i = 0; i < ctx->values.count && n < max; i++)
 		if (!strcmp(ctx->values.items[i].opt->name, name))
 			out[n++] = ctx->values.items[i].value;
 	return n;
+}
+
+/* Where the connection string came from, in this front end's words (-v). */
+const char *cli_conn_source_name(aiplat_conn_source src)
+{
+	switch (src) {
+	case AIPLAT_CONN_EXPLICIT:     return "--db";
+	case AIPLAT_CONN_AIPLAT_ENV:   return "AIPLAT_DATABASE_URL";
+	case AIPLAT_CONN_DATABASE_URL: return "DATABASE_URL";
+	case AIPLAT_CONN_LIBPQ_ENV:    return "libpq environment";
+	case AIPLAT_CONN_DEV_CLUSTER:  return "development cluster";
+	}
+	return "?";
 }
 
 /* ---- messages --------------------------------------------------------------- */
@@ -90,7 +122,7 @@ int cli_usage_error(struct cli_ctx *ctx, const char *hint, const char *fmt, ...)
 	vmessage(ctx, "error", "\033[31m", fmt, ap);
 	va_end(ap);
 	print_hint(ctx, hint);
-	return AIPLAT_EXIT_USAGE;
+	return CLI_EXIT_USAGE;
 }
 
 static void error_line(struct cli_ctx *ctx, const char *fmt, ...)
@@ -107,14 +139,16 @@ int cli_fail(struct cli_ctx *ctx)
 {
 	const aiplat_error *e = aiplat_error_last();
 	int code = e->code ? e->code : AIPLAT_EINTERNAL;
-	error_line(ctx, "%s", e->message[0] ? e->message : "unknown failure");
+	char message[sizeof(e->message) + 64], hint[sizeof(e->hint) + 512];
+	cli_explain_error(ctx, e, message, sizeof(message), hint, sizeof(hint));
+	error_line(ctx, "%s", message);
 	if (ctx->verbosity > 0 && e->sqlstate[0])
 		fprintf(ctx->err, "  (SQLSTATE %s)\n", e->sqlstate);
 	if (!strcmp(e->sqlstate, "25006"))   /* a write on a read-only server: say which flags help */
 		print_hint(ctx, "connect to the primary with --db URL; usage report reads a standby with --replica URL");
 	else
-		print_hint(ctx, e->hint);
-	return aiplat_exit_code(code);
+		print_hint(ctx, hint);
+	return cli_exit_status(code);
 }
 
 int cli_read_text(struct cli_ctx *ctx, const char *path, char **out)
@@ -137,7 +171,7 @@ int cli_print_table(struct cli_ctx *ctx, const aiplat_table *t)
 {
 	if (out_render(ctx->out, t, ctx->format, ctx->color_out) != 0) {
 		error_line(ctx, "cannot write the output");
-		return AIPLAT_EXIT_INTERNAL;
+		return CLI_EXIT_INTERNAL;
 	}
 	return 0;
 }
@@ -146,7 +180,7 @@ int cli_print_record(struct cli_ctx *ctx, const aiplat_table *t)
 {
 	if (out_render_record(ctx->out, t, ctx->format, ctx->color_out) != 0) {
 		error_line(ctx, "cannot write the output");
-		return AIPLAT_EXIT_INTERNAL;
+		return CLI_EXIT_INTERNAL;
 	}
 	return 0;
 }
@@ -169,7 +203,7 @@ int cli_connect(struct cli_ctx *ctx)
 		return cli_fail(ctx);
 	char appname[128] = "aiplat/";
 	cli_command_fullname(ctx->cmd, appname + 7, sizeof(appname) - 7);
-	aiplat_log(AIPLAT_LOG_DEBUG, "database from %s", aiplat_conn_source_name(src));
+	aiplat_log(AIPLAT_LOG_DEBUG, "database from %s", cli_conn_source_name(src));
 	if (aiplat_db_connect(&ctx->db, ctx->conninfo, appname) != 0)
 		return cli_fail(ctx);
 	/* Always resolved: a login role mapped to a person is that person even
@@ -234,6 +268,7 @@ int cli_main(int argc, char **argv)
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.out = stdout;
 	ctx.err = stderr;
+	cli_configure_library();
 
 	int rc = cli_parse_argv(&p, argc, argv);
 	ctx.values = p.values;
@@ -262,7 +297,7 @@ int cli_main(int argc, char **argv)
 			cli_print_group_help(stderr, p.group);
 		else
 			cli_print_overview(stderr);
-		rc = AIPLAT_EXIT_USAGE;
+		rc = CLI_EXIT_USAGE;
 		goto out;
 	}
 

@@ -1,9 +1,9 @@
 /*
- * The aiplat front end: one constant command table (commands.c) is the
- * single source of truth for dispatch, --help, `aiplat help`, the shell
- * completions and the man pages. Each group of commands lives in its own
- * cmd-<group>.c, exporting `const struct cli_command` entries; handlers get a
- * parsed context and return an exit status.
+ * The aiplat front end: one constant command table is the single source of
+ * truth for dispatch, --help, `aiplat help`, the shell completions and the
+ * man pages. Each group owns its commands: cmd-<group>.c defines one
+ * `const struct cli_group` with its entries, and commands.c only lists the
+ * groups. Handlers get a parsed context and return an exit status.
  */
 #ifndef AIPLAT_CLI_H
 #define AIPLAT_CLI_H
@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include "aiplat.h"
+#include "exit.h"
 
 /* ---- options -------------------------------------------------------------- */
 
@@ -24,6 +25,9 @@ enum cli_opt_type {
 };
 
 #define OPTF_REPEAT 0x1   /* may be given several times; all values kept */
+
+/* Ends every option table. */
+#define END_OPTIONS { .name = NULL }
 
 struct cli_option {
 	const char *name;               /* long name without dashes; NULL ends a table */
@@ -45,8 +49,7 @@ struct cli_option {
 struct cli_ctx;
 
 struct cli_command {
-	const char *group;              /* "migrate", or NULL for a top-level command */
-	const char *name;               /* "up" */
+	const char *name;               /* "up"; NULL ends a group's table */
 	const char *args;               /* positional synopsis, e.g. "[N]"; NULL when none */
 	const char *summary;            /* one line, lower case, no full stop */
 	const char *description;        /* paragraphs for help and the man page */
@@ -57,19 +60,36 @@ struct cli_command {
 	const char *const *arg_choices; /* completion values for the first positional */
 };
 
+/* A group of commands (`aiplat migrate ...`), or, without a name, commands
+ * that stand at the top level (`aiplat seed`). */
 struct cli_group {
-	const char *name;
+	const char *name;               /* NULL: top-level commands */
 	const char *summary;
 	const char *description;
+	const struct cli_command *commands;   /* ends with an entry without a name */
 };
 
-/* The table, NULL-terminated, and the groups, ending with a NULL name. */
-extern const struct cli_command *const cli_commands[];
-extern const struct cli_group cli_groups[];
+/* The groups in help order, NULL-terminated (commands.c). */
+extern const struct cli_group *const cli_groups[];
 extern const struct cli_option cli_global_options[];
 
+/* Every command in help order, with its group:
+ *   CLI_FOR_EACH_COMMAND(g, c) { ... (*g)->name ... c->name ... } */
+#define CLI_FOR_EACH_COMMAND(g, c)                                                               \
+	for (const struct cli_group *const *g = cli_groups; *g; g++)                               \
+		for (const struct cli_command *c = (*g)->commands; c->name; c++)
+/* Every named group: CLI_FOR_EACH_GROUP(g) { ... (*g)->name ... } */
+#define CLI_FOR_EACH_GROUP(g)                                                                    \
+	for (const struct cli_group *const *g = cli_groups; *g; g++)                               \
+		if (!(*g)->name)                                                                         \
+			continue;                                                                            \
+		else
+
 const struct cli_group *cli_find_group(const char *name);
+/* group NULL: a top-level command. */
 const struct cli_command *cli_find_command(const char *group, const char *name);
+/* The name of the group cmd belongs to; NULL for a top-level command. */
+const char *cli_command_group(const struct cli_command *cmd);
 /* "migrate up" or "seed" */
 void cli_command_fullname(const struct cli_command *cmd, char *buf, size_t size);
 
@@ -91,7 +111,8 @@ struct cli_values {
 
 /* OUT_PROMETHEUS is the text exposition format, for commands with CMD_PROMETHEUS. */
 enum out_format { OUT_TABLE = 0, OUT_JSON, OUT_NDJSON, OUT_CSV, OUT_TSV, OUT_PROMETHEUS };
-extern const char *const out_format_names[];   /* indexed by enum out_format */
+extern const char *const out_format_names[];          /* indexed by enum out_format */
+extern const char *const out_format_descriptions[];   /* likewise */
 
 /* ---- the context handed to handlers -------------------------------------- */
 
@@ -136,6 +157,9 @@ int cli_read_text(struct cli_ctx *ctx, const char *path, char **out);
 int cli_print_table(struct cli_ctx *ctx, const aiplat_table *t);
 /* Renders the first row of t as one record (vertical in `table`, an object in `json`). */
 int cli_print_record(struct cli_ctx *ctx, const aiplat_table *t);
+
+/* Where a connection string came from, in this front end's words: "--db". */
+const char *cli_conn_source_name(aiplat_conn_source src);
 
 /* Connects (resolving --db and friends) and applies --as/--org. */
 int cli_connect(struct cli_ctx *ctx);

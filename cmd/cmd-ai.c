@@ -1,10 +1,8 @@
 /* aiplat ai: quota-enforced completions. */
 #include <stdlib.h>
 #include <string.h>
-#include "commands.h"
+#include "cli.h"
 #include "output.h"
-
-#define END_OPTIONS { NULL, 0, 0, NULL, NULL, NULL, 0 }
 
 /* Streamed pieces go straight to the terminal (or pipe). */
 struct live {
@@ -79,7 +77,7 @@ static int ai_complete(struct cli_ctx *ctx)
 	if (ctx->nargs == 1) {
 		if (!strcmp(ctx->args[0], "-")) {
 			if (cli_read_text(ctx, "-", &input) != 0)
-				return AIPLAT_EXIT_INVALID;
+				return CLI_EXIT_INVALID;
 		} else {
 			input = strdup(ctx->args[0]);
 		}
@@ -155,18 +153,34 @@ static const struct cli_option complete_options[] = {
 	END_OPTIONS
 };
 
-const struct cli_command cmd_ai_complete = {
-	"ai", "complete", "[PROMPT | -]", "ask a model, within the quotas",
-	"Reserves the prompt estimate (bytes/4, plus 4 per message and 3) plus the output cap, calls "
-	"the model's provider (OpenAI-compatible or Anthropic; retries with backoff on 429, 5xx and "
-	"529, honouring Retry-After), then settles the reservation to the provider's reported usage "
-	"(one usage event with latency, cost and request id) or releases it when the call fails. A "
-	"denied reservation never reaches the provider (exit 1, with the reason). The ai feature flag "
-	"off refuses the call (exit 6); provider failures exit 4 with the provider's message and "
-	"request id. A stream cut short, or failing after it began, is settled at the reported input "
-	"(else the estimate) plus the output cap (exit 4). The provider's numbers are recorded as "
-	"they are, even above a limit (with a warning); connected as a mapped login role, the "
-	"person's own settle stays within the limits, and the reservation is settled instead. "
-	"AIPLAT_OPENAI_BASE_URL and AIPLAT_ANTHROPIC_BASE_URL override the endpoints.",
-	complete_options, 0, 1, CMD_NEED_DB, ai_complete, NULL
+static const struct cli_command ai_commands[] = {
+	{
+		.name = "complete",
+		.args = "[PROMPT | -]",
+		.summary = "ask a model, within the quotas",
+		.description = "Reserves the prompt estimate (bytes/4, plus 4 per message and 3) plus the output cap, calls "
+		               "the model's provider (OpenAI-compatible or Anthropic; retries with backoff on 429, 5xx and "
+		               "529, honouring Retry-After), then settles the reservation to the provider's reported usage "
+		               "(one usage event with latency, cost and request id) or releases it when the call fails. A "
+		               "denied reservation never reaches the provider (exit 1, with the reason). The ai feature flag "
+		               "off refuses the call (exit 6); provider failures exit 4 with the provider's message and "
+		               "request id. A stream cut short, or failing after it began, is settled at the reported input "
+		               "(else the estimate) plus the output cap (exit 4). The provider's numbers are recorded as "
+		               "they are, even above a limit (with a warning); connected as a mapped login role, the "
+		               "person's own settle stays within the limits, and the reservation is settled instead. "
+		               "AIPLAT_OPENAI_BASE_URL and AIPLAT_ANTHROPIC_BASE_URL override the endpoints.",
+		.options = complete_options,
+		.max_args = 1,
+		.flags = CMD_NEED_DB,
+		.run = ai_complete,
+	},
+	{ .name = NULL },
+};
+
+const struct cli_group cli_group_ai = {
+	.name = "ai",
+	.summary = "ask models, within the quotas",
+	.description = "Every call is reserved before it is sent and settled to the provider's usage after, in "
+	               "the same quota engine as `quota`, so no call can pass a limit.",
+	.commands = ai_commands,
 };

@@ -1,8 +1,6 @@
 /* aiplat audit: the audit log. */
-#include "commands.h"
+#include "cli.h"
 #include "output.h"
-
-#define END_OPTIONS { NULL, 0, 0, NULL, NULL, NULL, 0 }
 
 static int audit_list(struct cli_ctx *ctx)
 {
@@ -38,12 +36,26 @@ static const struct cli_option list_options[] = {
 	END_OPTIONS
 };
 
-const struct cli_command cmd_audit_list = {
-	"audit", "list", NULL, "read the audit log",
-	"Every change to people, organisations, members, roles, the catalogue and its "
-	"configuration is audited in the same transaction, by database triggers, whatever the "
-	"client: who (actor), as whom (acting_as), what, and the old and new values without "
-	"secrets. With --org only that organisation's rows. Organisation admins (audit:read) see "
-	"their organisation's log; superadmins and the platform see everything.",
-	list_options, 0, 0, CMD_NEED_DB, audit_list, NULL
+static const struct cli_command audit_commands[] = {
+	{
+		.name = "list",
+		.summary = "read the audit log",
+		.description = "Every change to people, organisations, members, roles, the catalogue and its "
+		               "configuration is audited in the same transaction, by database triggers, whatever the "
+		               "client: who (actor), as whom (acting_as), what, and the old and new values without "
+		               "secrets. With --org only that organisation's rows. Organisation admins (audit:read) see "
+		               "their organisation's log; superadmins and the platform see everything.",
+		.options = list_options,
+		.flags = CMD_NEED_DB,
+		.run = audit_list,
+	},
+	{ .name = NULL },
+};
+
+const struct cli_group cli_group_audit = {
+	.name = "audit",
+	.summary = "read the audit log",
+	.description = "Every change is audited in the same transaction: actor, the person acted as, "
+	               "organisation, action, resource, old and new values (never secrets).",
+	.commands = audit_commands,
 };

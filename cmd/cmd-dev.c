@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "commands.h"
+#include "cli.h"
 
 static int locate(struct cli_ctx *ctx, aiplat_devcluster *dc)
 {
@@ -78,7 +78,7 @@ static int dev_status(struct cli_ctx *ctx)
 	free(url);
 	if (rc)
 		return rc;
-	return st == AIPLAT_DEV_RUNNING ? 0 : AIPLAT_EXIT_NEGATIVE;
+	return st == AIPLAT_DEV_RUNNING ? 0 : CLI_EXIT_NEGATIVE;
 }
 
 static int dev_url(struct cli_ctx *ctx)
@@ -113,7 +113,7 @@ static int dev_psql(struct cli_ctx *ctx)
 	char **argv = calloc((size_t)ctx->nargs + 3, sizeof(char *));
 	if (!argv) {
 		free(url);
-		return AIPLAT_EXIT_INTERNAL;
+		return CLI_EXIT_INTERNAL;
 	}
 	argv[0] = "psql";
 	argv[1] = url;
@@ -134,37 +134,55 @@ static const struct cli_option start_options[] = {
 	{ NULL, 0, 0, NULL, NULL, NULL, 0 }
 };
 
-const struct cli_command cmd_dev_start = {
-	"dev", "start", NULL, "initialise if needed and start the development database",
-	"Creates the cluster on first use (initdb, trust authentication over the private "
-	"socket), starts it and creates the aiplat database. Starting a running cluster does "
-	"nothing.",
-	start_options, 0, 0, 0, dev_start, NULL
+static const struct cli_command dev_commands[] = {
+	{
+		.name = "start",
+		.summary = "initialise if needed and start the development database",
+		.description = "Creates the cluster on first use (initdb, trust authentication over the private "
+		               "socket), starts it and creates the aiplat database. Starting a running cluster does "
+		               "nothing.",
+		.options = start_options,
+		.run = dev_start,
+	},
+	{
+		.name = "stop",
+		.summary = "stop the development database",
+		.description = "Stops the server (fast shutdown). Stopping a stopped cluster does nothing.",
+		.run = dev_stop,
+	},
+	{
+		.name = "status",
+		.summary = "say where the development database is and whether it runs",
+		.description = "Prints the state (absent, stopped, running), process id, directories, server account "
+		               "and connection URL. Exits 0 when running, 1 otherwise.",
+		.run = dev_status,
+	},
+	{
+		.name = "url",
+		.summary = "print the development database's connection URL",
+		.description = "Prints a libpq URL for the cluster's aiplat database, usable as --db or "
+		               "AIPLAT_DATABASE_URL.",
+		.run = dev_url,
+	},
+	{
+		.name = "psql",
+		.args = "[PSQL-ARGS...]",
+		.summary = "open psql on the development database",
+		.description = "Runs psql connected to the cluster's aiplat database; further arguments go to psql "
+		               "unchanged (put -- first to pass psql its own --help).",
+		.max_args = -1,
+		.flags = CMD_PASSTHROUGH,
+		.run = dev_psql,
+	},
+	{ .name = NULL },
 };
 
-const struct cli_command cmd_dev_stop = {
-	"dev", "stop", NULL, "stop the development database",
-	"Stops the server (fast shutdown). Stopping a stopped cluster does nothing.",
-	NULL, 0, 0, 0, dev_stop, NULL
-};
-
-const struct cli_command cmd_dev_status = {
-	"dev", "status", NULL, "say where the development database is and whether it runs",
-	"Prints the state (absent, stopped, running), process id, directories, server account "
-	"and connection URL. Exits 0 when running, 1 otherwise.",
-	NULL, 0, 0, 0, dev_status, NULL
-};
-
-const struct cli_command cmd_dev_url = {
-	"dev", "url", NULL, "print the development database's connection URL",
-	"Prints a libpq URL for the cluster's aiplat database, usable as --db or "
-	"AIPLAT_DATABASE_URL.",
-	NULL, 0, 0, 0, dev_url, NULL
-};
-
-const struct cli_command cmd_dev_psql = {
-	"dev", "psql", "[PSQL-ARGS...]", "open psql on the development database",
-	"Runs psql connected to the cluster's aiplat database; further arguments go to psql "
-	"unchanged (put -- first to pass psql its own --help).",
-	NULL, 0, -1, CMD_PASSTHROUGH, dev_psql, NULL
+const struct cli_group cli_group_dev = {
+	.name = "dev",
+	.summary = "run the development database on this machine",
+	.description = "Manage a private PostgreSQL cluster under ${XDG_DATA_HOME:-~/.local/share}/aiplat, "
+	               "listening only on a unix socket that nobody else can reach. It is the database aiplat "
+	               "uses when no other is configured. Run as root, the server runs as an unprivileged "
+	               "account (AIPLAT_SERVER_USER, else postgres, else nobody).",
+	.commands = dev_commands,
 };

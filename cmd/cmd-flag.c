@@ -1,10 +1,8 @@
 /* aiplat flag: feature flags, global and per organisation. */
 #include <stdlib.h>
 #include <string.h>
-#include "commands.h"
+#include "cli.h"
 #include "output.h"
-
-#define END_OPTIONS { NULL, 0, 0, NULL, NULL, NULL, 0 }
 
 static int show(struct cli_ctx *ctx, int rc, aiplat_table *t, bool record)
 {
@@ -32,7 +30,7 @@ static int flag_get(struct cli_ctx *ctx)
 	int rc = aiplat_flag_get(ctx->db, ctx->args[0], &t);
 	if (rc == AIPLAT_ENOTFOUND) {
 		cli_info(ctx, "%s", aiplat_error_last()->message);
-		return AIPLAT_EXIT_NEGATIVE;
+		return CLI_EXIT_NEGATIVE;
 	}
 	return show(ctx, rc, t, true);
 }
@@ -52,21 +50,46 @@ static const struct cli_option set_options[] = {
 	END_OPTIONS
 };
 
-const struct cli_command cmd_flag_set = {
-	"flag", "set", "NAME on|off", "switch a feature flag",
-	"With --org the organisation's own flag, which wins over the global one there (flags:manage); "
-	"with --global the global flag (superadmins). Flags aiplat reads: ai (off refuses the "
-	"organisation's AI calls) and ai.daily_requests (on with --value N or {\"limit\": N}: requests "
-	"per person and day, instead of the plan's).",
-	set_options, 2, 2, CMD_NEED_DB, flag_set, states
+static const struct cli_command flag_commands[] = {
+	{
+		.name = "set",
+		.args = "NAME on|off",
+		.summary = "switch a feature flag",
+		.description = "With --org the organisation's own flag, which wins over the global one there (flags:manage); "
+		               "with --global the global flag (superadmins). Flags aiplat reads: ai (off refuses the "
+		               "organisation's AI calls) and ai.daily_requests (on with --value N or {\"limit\": N}: requests "
+		               "per person and day, instead of the plan's).",
+		.options = set_options,
+		.min_args = 2,
+		.max_args = 2,
+		.flags = CMD_NEED_DB,
+		.run = flag_set,
+		.arg_choices = states,
+	},
+	{
+		.name = "get",
+		.args = "NAME",
+		.summary = "a flag as the organisation sees it",
+		.description = "The organisation's own flag where it has one, else the global one. Exit 1 when neither exists.",
+		.min_args = 1,
+		.max_args = 1,
+		.flags = CMD_NEED_DB,
+		.run = flag_get,
+	},
+	{
+		.name = "list",
+		.summary = "the flags in effect",
+		.description = "Every flag with its global and organisation values and the one in effect.",
+		.flags = CMD_NEED_DB,
+		.run = flag_list,
+	},
+	{ .name = NULL },
 };
-const struct cli_command cmd_flag_get = {
-	"flag", "get", "NAME", "a flag as the organisation sees it",
-	"The organisation's own flag where it has one, else the global one. Exit 1 when neither exists.",
-	NULL, 1, 1, CMD_NEED_DB, flag_get, NULL
-};
-const struct cli_command cmd_flag_list = {
-	"flag", "list", NULL, "the flags in effect",
-	"Every flag with its global and organisation values and the one in effect.",
-	NULL, 0, 0, CMD_NEED_DB, flag_list, NULL
+
+const struct cli_group cli_group_flag = {
+	.name = "flag",
+	.summary = "feature flags, global and per organisation",
+	.description = "An organisation's own flag wins over the global one. aiplat reads ai (off: AI calls are "
+	               "refused) and ai.daily_requests (the requests a person may make per day).",
+	.commands = flag_commands,
 };

@@ -1,7 +1,7 @@
 /* aiplat migrate: schema migrations. */
 #include <stdlib.h>
 #include <string.h>
-#include "commands.h"
+#include "cli.h"
 
 static int load_set(struct cli_ctx *ctx, aiplat_migration_set *set)
 {
@@ -155,7 +155,7 @@ static int migrate_status(struct cli_ctx *ctx)
 	aiplat_table_free(t);
 	aiplat_migration_set_dispose(&set);
 	if (!rc && outstanding && cli_flag(ctx, "exit-code"))
-		rc = AIPLAT_EXIT_NEGATIVE;
+		rc = CLI_EXIT_NEGATIVE;
 	return rc;
 }
 
@@ -193,7 +193,6 @@ static int migrate_new(struct cli_ctx *ctx)
 	"read migrations from this directory instead of those built into aiplat", NULL, 0 }
 #define LOCK_OPTION { "lock-timeout", 0, OPT_DURATION, "DURATION", \
 	"how long to wait for another migration run (default 60s); exit 7 when it expires", NULL, 0 }
-#define END_OPTIONS { NULL, 0, 0, NULL, NULL, NULL, 0 }
 
 static const struct cli_option up_options[] = {
 	{ "to", 0, OPT_INT, "VERSION", "apply only up to and including VERSION", NULL, 0 },
@@ -212,47 +211,78 @@ static const struct cli_option new_options[] = {
 	END_OPTIONS
 };
 
-const struct cli_command cmd_migrate_up = {
-	"migrate", "up", NULL, "apply pending migrations",
-	"Applies every pending migration in version order, each in its own transaction with its "
-	"ledger row, so a failure leaves nothing of that migration behind. Refuses to start when "
-	"an applied migration's file has changed (exit 1). Waits for a concurrent run with a "
-	"try-lock loop rather than a blocking lock.",
-	up_options, 0, 0, CMD_NEED_DB, migrate_up, NULL
+static const struct cli_command migrate_commands[] = {
+	{
+		.name = "up",
+		.summary = "apply pending migrations",
+		.description = "Applies every pending migration in version order, each in its own transaction with its "
+		               "ledger row, so a failure leaves nothing of that migration behind. Refuses to start when "
+		               "an applied migration's file has changed (exit 1). Waits for a concurrent run with a "
+		               "try-lock loop rather than a blocking lock.",
+		.options = up_options,
+		.flags = CMD_NEED_DB,
+		.run = migrate_up,
+	},
+	{
+		.name = "down",
+		.args = "[N|all]",
+		.summary = "roll back the latest N migrations (default 1)",
+		.description = "Runs the -- migrate:down sections of the most recently applied migrations, newest first, "
+		               "each in its own transaction. Refuses when a file is missing, has no down section or has "
+		               "changed since it was applied.",
+		.options = down_options,
+		.max_args = 1,
+		.flags = CMD_NEED_DB,
+		.run = migrate_down,
+	},
+	{
+		.name = "status",
+		.summary = "list migrations and whether each is applied",
+		.description = "Lists every migration known to the files or the database: applied, pending, changed "
+		               "(applied but the file's checksum differs) or missing (applied but no file has it).",
+		.options = status_options,
+		.flags = CMD_NEED_DB,
+		.run = migrate_status,
+	},
+	{
+		.name = "verify",
+		.summary = "check applied migrations against their files",
+		.description = "Compares the sha256 recorded for each applied migration with its file. Exits 1 and "
+		               "names every changed file when any differs.",
+		.options = verify_options,
+		.flags = CMD_NEED_DB,
+		.run = migrate_verify,
+	},
+	{
+		.name = "new",
+		.args = "NAME",
+		.summary = "create the next numbered migration file",
+		.description = "Writes DIR/NNNN_name.sql (the next free number) with empty up and down sections and "
+		               "prints its path. Needs no database.",
+		.options = new_options,
+		.min_args = 1,
+		.max_args = 1,
+		.run = migrate_new,
+	},
+	{
+		.name = "redo",
+		.summary = "roll back the latest migration and apply it again",
+		.description = "Rolls back the most recently applied migration and applies it again: a quick check "
+		               "that its down section undoes its up section.",
+		.options = down_options,
+		.flags = CMD_NEED_DB,
+		.run = migrate_redo,
+	},
+	{ .name = NULL },
 };
 
-const struct cli_command cmd_migrate_down = {
-	"migrate", "down", "[N|all]", "roll back the latest N migrations (default 1)",
-	"Runs the -- migrate:down sections of the most recently applied migrations, newest first, "
-	"each in its own transaction. Refuses when a file is missing, has no down section or has "
-	"changed since it was applied.",
-	down_options, 0, 1, CMD_NEED_DB, migrate_down, NULL
-};
-
-const struct cli_command cmd_migrate_status = {
-	"migrate", "status", NULL, "list migrations and whether each is applied",
-	"Lists every migration known to the files or the database: applied, pending, changed "
-	"(applied but the file's checksum differs) or missing (applied but no file has it).",
-	status_options, 0, 0, CMD_NEED_DB, migrate_status, NULL
-};
-
-const struct cli_command cmd_migrate_verify = {
-	"migrate", "verify", NULL, "check applied migrations against their files",
-	"Compares the sha256 recorded for each applied migration with its file. Exits 1 and "
-	"names every changed file when any differs.",
-	verify_options, 0, 0, CMD_NEED_DB, migrate_verify, NULL
-};
-
-const struct cli_command cmd_migrate_new = {
-	"migrate", "new", "NAME", "create the next numbered migration file",
-	"Writes DIR/NNNN_name.sql (the next free number) with empty up and down sections and "
-	"prints its path. Needs no database.",
-	new_options, 1, 1, 0, migrate_new, NULL
-};
-
-const struct cli_command cmd_migrate_redo = {
-	"migrate", "redo", NULL, "roll back the latest migration and apply it again",
-	"Rolls back the most recently applied migration and applies it again: a quick check "
-	"that its down section undoes its up section.",
-	down_options, 0, 0, CMD_NEED_DB, migrate_redo, NULL
+const struct cli_group cli_group_migrate = {
+	.name = "migrate",
+	.summary = "apply, roll back and inspect schema migrations",
+	.description = "Migrations are files named NNNN_name.sql with -- migrate:up and -- migrate:down "
+	               "sections. They are compiled into aiplat; --dir reads a directory instead. Each runs in "
+	               "its own transaction (unless marked transaction:false) and is recorded with the sha256 "
+	               "of its file in aiplat_meta.schema_migrations. Concurrent runs take turns on an advisory "
+	               "lock.",
+	.commands = migrate_commands,
 };

@@ -1,6 +1,6 @@
 /* aiplat completion, help, version, gen-docs. */
 #include <string.h>
-#include "commands.h"
+#include "cli.h"
 #include "output.h"
 
 static const char *const shells[] = { "bash", "zsh", "fish", NULL };
@@ -52,35 +52,51 @@ static int gen_docs(struct cli_ctx *ctx)
 	return 0;
 }
 
-const struct cli_command cmd_completion = {
-	NULL, "completion", "bash|zsh|fish", "print a shell completion script",
-	"Prints the completion script for the shell, generated from aiplat's command table. "
-	"For bash: `source <(aiplat completion bash)`; zsh: put the output in a file named "
-	"_aiplat on your $fpath; fish: `aiplat completion fish > "
-	"~/.config/fish/completions/aiplat.fish`.",
-	NULL, 1, 1, 0, completion, shells
-};
-
-const struct cli_command cmd_help = {
-	NULL, "help", "[COMMAND...]", "show help for aiplat or a command",
-	"Without arguments, lists every command and the global options; with a command (e.g. "
-	"`aiplat help migrate up`), shows its usage and options.",
-	NULL, 0, 2, 0, help, NULL
-};
-
-const struct cli_command cmd_version = {
-	NULL, "version", NULL, "print the version",
-	"Prints aiplat's version; --version also names the library versions.",
-	NULL, 0, 0, 0, version, NULL
-};
-
 static const struct cli_option gen_docs_options[] = {
 	{ "out", 0, OPT_PATH, "DIR", "directory to write man/ and completions/ into", NULL, 0 },
 	{ NULL, 0, 0, NULL, NULL, NULL, 0 }
 };
 
-const struct cli_command cmd_gen_docs = {
-	NULL, "gen-docs", NULL, "regenerate man pages and completion scripts",
-	"Writes man/aiplat.1, man/aiplat-<group>.1 and completions/ from the command table.",
-	gen_docs_options, 0, 0, CMD_HIDDEN, gen_docs, NULL
+static const struct cli_command misc_commands[] = {
+	{
+		.name = "completion",
+		.args = "bash|zsh|fish",
+		.summary = "print a shell completion script",
+		.description = "Prints the completion script for the shell, generated from aiplat's command table. "
+		               "For bash: `source <(aiplat completion bash)`; zsh: put the output in a file named "
+		               "_aiplat on your $fpath; fish: `aiplat completion fish > "
+		               "~/.config/fish/completions/aiplat.fish`.",
+		.min_args = 1,
+		.max_args = 1,
+		.run = completion,
+		.arg_choices = shells,
+	},
+	{
+		.name = "help",
+		.args = "[COMMAND...]",
+		.summary = "show help for aiplat or a command",
+		.description = "Without arguments, lists every command and the global options; with a command (e.g. "
+		               "`aiplat help migrate up`), shows its usage and options.",
+		.max_args = 2,
+		.run = help,
+	},
+	{
+		.name = "version",
+		.summary = "print the version",
+		.description = "Prints aiplat's version; --version also names the library versions.",
+		.run = version,
+	},
+	{
+		.name = "gen-docs",
+		.summary = "regenerate man pages and completion scripts",
+		.description = "Writes man/aiplat.1, man/aiplat-<group>.1 and completions/ from the command table.",
+		.options = gen_docs_options,
+		.flags = CMD_HIDDEN,
+		.run = gen_docs,
+	},
+	{ .name = NULL },
+};
+
+const struct cli_group cli_group_misc = {
+	.commands = misc_commands,
 };

@@ -4,10 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "commands.h"
+#include "cli.h"
 #include "output.h"
-
-#define END_OPTIONS { NULL, 0, 0, NULL, NULL, NULL, 0 }
 
 /* ---- building a document from flags ------------------------------------------- */
 
@@ -108,9 +106,11 @@ static int flags_to_document(struct cli_ctx *ctx, json_t *doc)
 		json_object_set_new(doc, "organization_types", split_list(cli_opt(ctx, "types"), true));
 	if (cli_opt(ctx, "tags"))
 		json_object_set_new(doc, "tags", split_list(cli_opt(ctx, "tags"), false));
+	if (cli_opt(ctx, "tasks") && cli_opt(ctx, "tasks-file"))
+		return cli_usage_error(ctx, NULL, "give --tasks or --tasks-file, not both");
 	json_t *tasks = NULL;
 	if (cli_opt(ctx, "tasks") && parse_json_arg(ctx, "tasks", cli_opt(ctx, "tasks"), &tasks))
-		return AIPLAT_EXIT_INVALID;
+		return CLI_EXIT_INVALID;
 	if (cli_opt(ctx, "tasks-file")) {
 		char *body = NULL;
 		int rc = cli_read_text(ctx, cli_opt(ctx, "tasks-file"), &body);
@@ -119,7 +119,7 @@ static int flags_to_document(struct cli_ctx *ctx, json_t *doc)
 		rc = parse_json_arg(ctx, "tasks-file", body, &tasks);
 		free(body);
 		if (rc)
-			return AIPLAT_EXIT_INVALID;
+			return CLI_EXIT_INVALID;
 	}
 	if (tasks)
 		json_object_set_new(doc, "tasks", tasks);
@@ -206,11 +206,8 @@ static int model_update(struct cli_ctx *ctx)
 	long long id;
 	rc = aiplat_model_update(ctx->db, ctx->nargs ? ctx->args[0] : NULL, doc, &id);
 	json_decref(doc);
-	if (rc) {
-		if (aiplat_error_last()->code == AIPLAT_EUSAGE)
-			return cli_usage_error(ctx, NULL, "%s", aiplat_error_last()->message);
+	if (rc)
 		return cli_fail(ctx);
-	}
 	cli_info(ctx, "updated model %lld", id);
 	return 0;
 }
@@ -278,10 +275,10 @@ static int model_available(struct cli_ctx *ctx)
 	return print_owned(ctx, t, false);
 }
 
-static int enable(struct cli_ctx *ctx, bool on)
+static int enable(struct cli_ctx *ctx, bool on, bool force)
 {
 	long affected = 0;
-	if (aiplat_model_enable(ctx->db, ctx->args[0], on, cli_flag(ctx, "force"), &affected) != 0)
+	if (aiplat_model_enable(ctx->db, ctx->args[0], on, force, &affected) != 0)
 		return cli_fail(ctx);
 	const char *org = aiplat_db_identity(ctx->db)->org_slug;
 	if (on)
@@ -294,8 +291,8 @@ static int enable(struct cli_ctx *ctx, bool on)
 	return 0;
 }
 
-static int model_enable(struct cli_ctx *ctx) { return enable(ctx, true); }
-static int model_disable(struct cli_ctx *ctx) { return enable(ctx, false); }
+static int model_enable(struct cli_ctx *ctx) { return enable(ctx, true, false); }
+static int model_disable(struct cli_ctx *ctx) { return enable(ctx, false, cli_flag(ctx, "force")); }
 
 static int model_set_limit(struct cli_ctx *ctx)
 {
@@ -397,50 +394,166 @@ static const struct cli_option limit_options[] = {
 	END_OPTIONS
 };
 
-#define MODEL(name_, args_, min_, max_, summary_, desc_, opts_, fn_) \
-	const struct cli_command cmd_model_##fn_ = { "model", name_, args_, summary_, desc_, \
-		opts_, min_, max_, CMD_NEED_DB, model_##fn_, NULL }
+static const struct cli_command model_commands[] = {
+	{
+		.name = "create",
+		.summary = "add a system model to the catalogue (superadmins)",
+		.description = "Creates a model from options and/or a JSON document (--from-file; the format `model "
+		               "show --format json` prints) and prints its id. Validated before anything is written "
+		               "(exit 5): unknown plan or period, non-positive limits, tasks that are not an array of "
+		               "objects with name and prompt, a period without an amount, a trial without days, a "
+		               "duplicate name.",
+		.options = create_options,
+		.flags = CMD_NEED_DB,
+		.run = model_create,
+	},
+	{
+		.name = "update",
+		.args = "[MODEL]",
+		.summary = "change a system model (superadmins)",
+		.description = "Changes the given fields of MODEL (an id or a name); with --from-file and no MODEL the "
+		               "document's id says which, so `model show M --format json | model update --from-file -` "
+		               "round-trips. A masked api_key (sk-...abcd) keeps the stored key.",
+		.options = create_options,
+		.max_args = 1,
+		.flags = CMD_NEED_DB,
+		.run = model_update,
+	},
+	{
+		.name = "delete",
+		.args = "MODEL",
+		.summary = "remove a system model (superadmins)",
+		.description = "Refuses (exit 1) while organisations have it enabled, unless --force; deactivating is "
+		               "usually what you want.",
+		.options = delete_options,
+		.min_args = 1,
+		.max_args = 1,
+		.flags = CMD_NEED_DB,
+		.run = model_delete,
+	},
+	{
+		.name = "list",
+		.summary = "list the catalogue",
+		.description = "Superadmins and the platform see every model; an organisation's admins see the models "
+		               "their organisation may use; its users the ones their admin enabled.",
+		.options = list_options,
+		.flags = CMD_NEED_DB,
+		.run = model_list,
+	},
+	{
+		.name = "show",
+		.args = "MODEL",
+		.summary = "show one model (its JSON document with --format json)",
+		.description = "Shows every field. The API key appears only as env:NAME or a masked hint.",
+		.min_args = 1,
+		.max_args = 1,
+		.flags = CMD_NEED_DB,
+		.run = model_show,
+	},
+	{
+		.name = "activate",
+		.args = "MODEL",
+		.summary = "make a model available again",
+		.description = "Superadmins only.",
+		.min_args = 1,
+		.max_args = 1,
+		.flags = CMD_NEED_DB,
+		.run = model_activate,
+	},
+	{
+		.name = "deactivate",
+		.args = "MODEL",
+		.summary = "hide a model from every organisation",
+		.description = "Superadmins only. Organisations keep their settings for when it returns.",
+		.min_args = 1,
+		.max_args = 1,
+		.flags = CMD_NEED_DB,
+		.run = model_deactivate,
+	},
+	{
+		.name = "feature",
+		.args = "MODEL",
+		.summary = "mark a model featured",
+		.description = "Superadmins only.",
+		.min_args = 1,
+		.max_args = 1,
+		.flags = CMD_NEED_DB,
+		.run = model_feature,
+	},
+	{
+		.name = "unfeature",
+		.args = "MODEL",
+		.summary = "unmark a featured model",
+		.description = "Superadmins only.",
+		.min_args = 1,
+		.max_args = 1,
+		.flags = CMD_NEED_DB,
+		.run = model_unfeature,
+	},
+	{
+		.name = "available",
+		.summary = "the models an organisation may use, and their status there",
+		.description = "Admin view (needs --org): active models that target the organisation's type (or every "
+		               "type) and whose plan its plan reaches, each with whether it is enabled, the per-user "
+		               "limit and where it comes from, and trial days left.",
+		.options = available_options,
+		.flags = CMD_NEED_DB,
+		.run = model_available,
+	},
+	{
+		.name = "enable",
+		.args = "MODEL",
+		.summary = "let an organisation's users use a model",
+		.description = "Needs --org and models:manage there (organisation admins). Refuses (exit 5) a model the "
+		               "organisation may not use, saying why. A trial starts counting when first enabled.",
+		.min_args = 1,
+		.max_args = 1,
+		.flags = CMD_NEED_DB,
+		.run = model_enable,
+	},
+	{
+		.name = "disable",
+		.args = "MODEL",
+		.summary = "stop an organisation's users using a model",
+		.description = "Needs --org and models:manage. When people used the model in the current period it "
+		               "asks for --force (exit 1, saying how many).",
+		.options = disable_options,
+		.min_args = 1,
+		.max_args = 1,
+		.flags = CMD_NEED_DB,
+		.run = model_disable,
+	},
+	{
+		.name = "set-limit",
+		.args = "MODEL",
+		.summary = "set the per-user token limit in an organisation",
+		.description = "Needs --org and models:manage. The limit must be positive and at most the "
+		               "organisation's monthly quota; --default returns to the model's own limit.",
+		.options = limit_options,
+		.min_args = 1,
+		.max_args = 1,
+		.flags = CMD_NEED_DB,
+		.run = model_set_limit,
+	},
+	{
+		.name = "enabled",
+		.summary = "the models a person may use, with this period's usage",
+		.description = "User view (needs --org and a person: --as EMAIL or a mapped login role): each enabled "
+		               "model, marked SYSTEM, with used/limit tokens for the current period, the time until it "
+		               "resets, a usage bar on a terminal, and the seed's warning levels: approaching (80%), "
+		               "almost (90%), reached (100%).",
+		.flags = CMD_NEED_DB,
+		.run = model_enabled,
+	},
+	{ .name = NULL },
+};
 
-MODEL("create", NULL, 0, 0, "add a system model to the catalogue (superadmins)",
-      "Creates a model from options and/or a JSON document (--from-file; the format `model "
-      "show --format json` prints) and prints its id. Validated before anything is written "
-      "(exit 5): unknown plan or period, non-positive limits, tasks that are not an array of "
-      "objects with name and prompt, a period without an amount, a trial without days, a "
-      "duplicate name.", create_options, create);
-MODEL("update", "[MODEL]", 0, 1, "change a system model (superadmins)",
-      "Changes the given fields of MODEL (an id or a name); with --from-file and no MODEL the "
-      "document's id says which, so `model show M --format json | model update --from-file -` "
-      "round-trips. A masked api_key (sk-...abcd) keeps the stored key.", create_options, update);
-MODEL("delete", "MODEL", 1, 1, "remove a system model (superadmins)",
-      "Refuses (exit 1) while organisations have it enabled, unless --force; deactivating is "
-      "usually what you want.", delete_options, delete);
-MODEL("list", NULL, 0, 0, "list the catalogue",
-      "Superadmins and the platform see every model; an organisation's admins see the models "
-      "their organisation may use; its users the ones their admin enabled.", list_options, list);
-MODEL("show", "MODEL", 1, 1, "show one model (its JSON document with --format json)",
-      "Shows every field. The API key appears only as env:NAME or a masked hint.", NULL, show);
-MODEL("activate", "MODEL", 1, 1, "make a model available again", "Superadmins only.", NULL, activate);
-MODEL("deactivate", "MODEL", 1, 1, "hide a model from every organisation",
-      "Superadmins only. Organisations keep their settings for when it returns.", NULL, deactivate);
-MODEL("feature", "MODEL", 1, 1, "mark a model featured", "Superadmins only.", NULL, feature);
-MODEL("unfeature", "MODEL", 1, 1, "unmark a featured model", "Superadmins only.", NULL, unfeature);
-MODEL("available", NULL, 0, 0, "the models an organisation may use, and their status there",
-      "Admin view (needs --org): active models that target the organisation's type (or every "
-      "type) and whose plan its plan reaches, each with whether it is enabled, the per-user "
-      "limit and where it comes from, and trial days left.", available_options, available);
-MODEL("enable", "MODEL", 1, 1, "let an organisation's users use a model",
-      "Needs --org and models:manage there (organisation admins). Refuses (exit 5) a model the "
-      "organisation may not use, saying why. A trial starts counting when first enabled.",
-      NULL, enable);
-MODEL("disable", "MODEL", 1, 1, "stop an organisation's users using a model",
-      "Needs --org and models:manage. When people used the model in the current period it "
-      "asks for --force (exit 1, saying how many).", disable_options, disable);
-MODEL("set-limit", "MODEL", 1, 1, "set the per-user token limit in an organisation",
-      "Needs --org and models:manage. The limit must be positive and at most the "
-      "organisation's monthly quota; --default returns to the model's own limit.",
-      limit_options, set_limit);
-MODEL("enabled", NULL, 0, 0, "the models a person may use, with this period's usage",
-      "User view (needs --org and a person: --as EMAIL or a mapped login role): each enabled "
-      "model, marked SYSTEM, with used/limit tokens for the current period, the time until it "
-      "resets, a usage bar on a terminal, and the seed's warning levels: approaching (80%), "
-      "almost (90%), reached (100%).", NULL, enabled);
+const struct cli_group cli_group_model = {
+	.name = "model",
+	.summary = "the system model catalogue, and what organisations and people may use",
+	.description = "Superadmins script the catalogue of system AI models: provider, endpoint, API key (kept "
+	               "encrypted or as an env:NAME reference, never shown), targeted organisation types, "
+	               "required plan, per-user limits, trials. Organisation admins enable available models and "
+	               "set per-user limits; users see what is enabled, with their usage.",
+	.commands = model_commands,
+};

@@ -1,10 +1,8 @@
 /* aiplat prompt: versioned prompts, global and per organisation. */
 #include <stdlib.h>
 #include <string.h>
-#include "commands.h"
+#include "cli.h"
 #include "output.h"
-
-#define END_OPTIONS { NULL, 0, 0, NULL, NULL, NULL, 0 }
 
 static int show(struct cli_ctx *ctx, int rc, aiplat_table *t, bool record)
 {
@@ -26,7 +24,7 @@ static int prompt_set(struct cli_ctx *ctx)
 	char *body = NULL;
 	if (file || !strcmp(ctx->args[1], "-")) {
 		if (cli_read_text(ctx, file ? file : "-", &body) != 0)
-			return AIPLAT_EXIT_INVALID;
+			return CLI_EXIT_INVALID;
 	} else {
 		body = strdup(ctx->args[1]);
 	}
@@ -82,27 +80,57 @@ static const struct cli_option get_options[] = {
 	END_OPTIONS
 };
 
-const struct cli_command cmd_prompt_set = {
-	"prompt", "set", "KEY [TEXT | -]", "add a version of a prompt",
-	"Every change is a new version (1, 2, ...); older ones stay for history. With --org the "
-	"organisation's own version, which overrides the global prompt there (prompts:manage); with "
-	"--global the global one (superadmins). Keys are lower case: letters, digits, . _ -.",
-	set_options, 1, 2, CMD_NEED_DB, prompt_set, NULL
+static const struct cli_command prompt_commands[] = {
+	{
+		.name = "set",
+		.args = "KEY [TEXT | -]",
+		.summary = "add a version of a prompt",
+		.description = "Every change is a new version (1, 2, ...); older ones stay for history. With --org the "
+		               "organisation's own version, which overrides the global prompt there (prompts:manage); with "
+		               "--global the global one (superadmins). Keys are lower case: letters, digits, . _ -.",
+		.options = set_options,
+		.min_args = 1,
+		.max_args = 2,
+		.flags = CMD_NEED_DB,
+		.run = prompt_set,
+	},
+	{
+		.name = "get",
+		.args = "KEY",
+		.summary = "show a prompt as the organisation sees it",
+		.description = "The organisation's own latest version where it has one, else the global one; "
+		               "--rev N for an older one, --raw for the text alone.",
+		.options = get_options,
+		.min_args = 1,
+		.max_args = 1,
+		.flags = CMD_NEED_DB,
+		.run = prompt_get,
+	},
+	{
+		.name = "list",
+		.summary = "the prompts in effect, and where they come from",
+		.description = "One row per key: the version in effect, its scope (global or tenant) and whether the "
+		               "organisation's version overrides a global one.",
+		.flags = CMD_NEED_DB,
+		.run = prompt_list,
+	},
+	{
+		.name = "history",
+		.args = "KEY",
+		.summary = "every version of a prompt",
+		.description = "The global versions, then the organisation's, with who wrote them and when.",
+		.min_args = 1,
+		.max_args = 1,
+		.flags = CMD_NEED_DB,
+		.run = prompt_history,
+	},
+	{ .name = NULL },
 };
-const struct cli_command cmd_prompt_get = {
-	"prompt", "get", "KEY", "show a prompt as the organisation sees it",
-	"The organisation's own latest version where it has one, else the global one; "
-	"--rev N for an older one, --raw for the text alone.",
-	get_options, 1, 1, CMD_NEED_DB, prompt_get, NULL
-};
-const struct cli_command cmd_prompt_list = {
-	"prompt", "list", NULL, "the prompts in effect, and where they come from",
-	"One row per key: the version in effect, its scope (global or tenant) and whether the "
-	"organisation's version overrides a global one.",
-	NULL, 0, 0, CMD_NEED_DB, prompt_list, NULL
-};
-const struct cli_command cmd_prompt_history = {
-	"prompt", "history", "KEY", "every version of a prompt",
-	"The global versions, then the organisation's, with who wrote them and when.",
-	NULL, 1, 1, CMD_NEED_DB, prompt_history, NULL
+
+const struct cli_group cli_group_prompt = {
+	.name = "prompt",
+	.summary = "versioned prompts, global and per organisation",
+	.description = "Prompts are stored by key; every change is a new version. An organisation's own version "
+	               "overrides the global one for it. `ai complete --task KEY` uses them.",
+	.commands = prompt_commands,
 };

@@ -1,10 +1,8 @@
 /* aiplat quota: decisions, reservations and the housekeeping job. */
 #include <stdlib.h>
 #include <string.h>
-#include "commands.h"
+#include "cli.h"
 #include "output.h"
-
-#define END_OPTIONS { NULL, 0, 0, NULL, NULL, NULL, 0 }
 
 static int print_record(struct cli_ctx *ctx, aiplat_table *t)
 {
@@ -13,48 +11,80 @@ static int print_record(struct cli_ctx *ctx, aiplat_table *t)
 	return rc;
 }
 
-static int fill_request(struct cli_ctx *ctx, aiplat_quota_request *r)
+/* Each reads only the options of the commands that call it (a unit test
+ * checks that handlers read nothing their command does not declare). */
+static int read_who(struct cli_ctx *ctx, aiplat_quota_request *r)
 {
 	r->user = cli_opt(ctx, "user");
 	r->model = cli_opt(ctx, "model");
 	r->tokens = cli_opt_int(ctx, "tokens", 0);
+	if (!r->model)
+		return cli_usage_error(ctx, NULL, "--model is required");
+	return 0;
+}
+
+/* consume: what was used, the way usage record takes it. */
+static int read_record(struct cli_ctx *ctx, aiplat_quota_request *r)
+{
 	r->tokens_in = cli_opt_int(ctx, "tokens-in", -1);
 	r->tokens_out = cli_opt_int(ctx, "tokens-out", -1);
 	r->event_id = cli_opt(ctx, "event-id");
 	r->latency_ms = (int)cli_opt_int(ctx, "latency-ms", -1);
 	r->request_id = cli_opt(ctx, "request-id");
-	r->ttl_s = cli_opt_duration(ctx, "ttl", 0);
-	r->at = cli_opt(ctx, "at");
 	if (!cli_opt(ctx, "tokens") && r->tokens_in >= 0)
 		r->tokens = r->tokens_in + (r->tokens_out > 0 ? r->tokens_out : 0);
-	if (!r->model)
-		return cli_usage_error(ctx, NULL, "--model is required");
-	if (r->tokens <= 0 || (cli_opt(ctx, "tokens-in") && r->tokens_in < 0) ||
-	    (cli_opt(ctx, "tokens-out") && r->tokens_out < 0)) {
+	if ((cli_opt(ctx, "tokens-in") && r->tokens_in < 0) ||
+	    (cli_opt(ctx, "tokens-out") && r->tokens_out < 0))
+		r->tokens = 0;   /* refused below, like a non-positive --tokens */
+	return 0;
+}
+
+static int read_reserve(struct cli_ctx *ctx, aiplat_quota_request *r)
+{
+	r->ttl_s = cli_opt_duration(ctx, "ttl", 0);
+	r->request_id = cli_opt(ctx, "request-id");
+	return 0;
+}
+
+static int admit(struct cli_ctx *ctx, const char *mode, aiplat_quota_request *r)
+{
+	if (r->tokens <= 0) {
 		aiplat_error_set(AIPLAT_EINVALID, AIPLAT_ERRCLASS_INPUT,
 		                 "--tokens must be a positive number of tokens");
 		return cli_fail(ctx);
 	}
-	return 0;
-}
-
-static int admit(struct cli_ctx *ctx, const char *mode)
-{
-	aiplat_quota_request r = AIPLAT_QUOTA_REQUEST_INIT;
-	int rc = fill_request(ctx, &r);
-	if (rc)
-		return rc;
 	aiplat_table *t;
 	bool allowed;
-	if (aiplat_quota_admit(ctx->db, mode, &r, &t, &allowed) != 0)
+	if (aiplat_quota_admit(ctx->db, mode, r, &t, &allowed) != 0)
 		return cli_fail(ctx);
-	rc = print_record(ctx, t);
-	return rc ? rc : allowed ? 0 : AIPLAT_EXIT_NEGATIVE;
+	int rc = print_record(ctx, t);
+	return rc ? rc : allowed ? 0 : CLI_EXIT_NEGATIVE;
 }
 
-static int quota_check(struct cli_ctx *ctx) { return admit(ctx, "check"); }
-static int quota_consume(struct cli_ctx *ctx) { return admit(ctx, "consume"); }
-static int quota_reserve(struct cli_ctx *ctx) { return admit(ctx, "reserve"); }
+static int quota_check(struct cli_ctx *ctx)
+{
+	aiplat_quota_request r = AIPLAT_QUOTA_REQUEST_INIT;
+	int rc = read_who(ctx, &r);
+	return rc ? rc : admit(ctx, "check", &r);
+}
+
+static int quota_consume(struct cli_ctx *ctx)
+{
+	aiplat_quota_request r = AIPLAT_QUOTA_REQUEST_INIT;
+	int rc = read_who(ctx, &r);
+	if (!rc)
+		rc = read_record(ctx, &r);
+	return rc ? rc : admit(ctx, "consume", &r);
+}
+
+static int quota_reserve(struct cli_ctx *ctx)
+{
+	aiplat_quota_request r = AIPLAT_QUOTA_REQUEST_INIT;
+	int rc = read_who(ctx, &r);
+	if (!rc)
+		rc = read_reserve(ctx, &r);
+	return rc ? rc : admit(ctx, "reserve", &r);
+}
 
 static int quota_settle(struct cli_ctx *ctx)
 {
@@ -83,7 +113,7 @@ static int quota_settle(struct cli_ctx *ctx)
 		         !strcmp(reason, "settled_over_quota") ? "organization's quota" : "person's limit",
 		         used ? used : "?", limit ? limit : "?");
 	int rc = print_record(ctx, t);
-	return rc ? rc : allowed ? 0 : AIPLAT_EXIT_NEGATIVE;
+	return rc ? rc : allowed ? 0 : CLI_EXIT_NEGATIVE;
 }
 
 static int quota_release(struct cli_ctx *ctx)
@@ -167,52 +197,88 @@ static const struct cli_option reset_options[] = {
 	"carries the deciding usage, limit and reset time, and the person's and the organisation's " \
 	"figures (--format json for all of them). Exit 0 when allowed, 1 when denied."
 
-const struct cli_command cmd_quota_check = {
-	"quota", "check", NULL, "decide whether a person may use tokens, recording nothing",
-	"Runs the admission rules of the seeds in order (membership, the ai flag, the model's status, plan, "
-	"enablement and trial; the daily request limit; free models pass; then the organisation's "
-	"monthly quota and the "
-	"person's limit for the model's period, counting active reservations) and says why." DECISION_DOC,
-	check_options, 0, 0, CMD_NEED_DB, quota_check, NULL
+static const struct cli_command quota_commands[] = {
+	{
+		.name = "check",
+		.summary = "decide whether a person may use tokens, recording nothing",
+		.description = "Runs the admission rules of the seeds in order (membership, the ai flag, the model's status, plan, "
+		               "enablement and trial; the daily request limit; free models pass; then the organisation's "
+		               "monthly quota and the "
+		               "person's limit for the model's period, counting active reservations) and says why." DECISION_DOC,
+		.options = check_options,
+		.flags = CMD_NEED_DB,
+		.run = quota_check,
+	},
+	{
+		.name = "consume",
+		.summary = "decide and record usage in one atomic step",
+		.description = "Like check, and when allowed records the tokens in the same transaction: the event, the "
+		               "person's counter, the organisation's monthly counter and the daily rollup. Locks are taken "
+		               "in a fixed order, so concurrent callers can never pass a limit. --event-id makes retries "
+		               "safe." DECISION_DOC,
+		.options = consume_options,
+		.flags = CMD_NEED_DB,
+		.run = quota_consume,
+	},
+	{
+		.name = "reserve",
+		.summary = "hold tokens for a call whose size is known only afterwards",
+		.description = "Decides like check and, when allowed, holds --tokens (the estimate) until the reservation "
+		               "is settled, released or expires (--ttl). Held tokens count against every limit; expired "
+		               "ones stop counting by themselves." DECISION_DOC,
+		.options = reserve_options,
+		.flags = CMD_NEED_DB,
+		.run = quota_reserve,
+	},
+	{
+		.name = "settle",
+		.args = "RESERVATION",
+		.summary = "record a reservation's real usage and free the rest",
+		.description = "Records the tokens actually used and ends the reservation; a reservation is settled or "
+		               "released once. Acting as a person, tokens above the hold are recorded only as far as the "
+		               "person's limit and the organisation's quota still allow: beyond that the settle is refused "
+		               "(exit 1, reason org_quota_exceeded or user_limit_exceeded, with the limit and its usage "
+		               "besides this hold), nothing is recorded, and the hold stays until it is released or "
+		               "expires. The platform (no --as) records the real numbers even above a limit, and says so "
+		               "(reason settled_over_quota or settled_over_limit, and a warning).",
+		.options = settle_options,
+		.min_args = 1,
+		.max_args = 1,
+		.flags = CMD_NEED_DB,
+		.run = quota_settle,
+	},
+	{
+		.name = "release",
+		.args = "RESERVATION",
+		.summary = "free a reservation without recording usage",
+		.description = "For calls that failed: the held tokens count no more.",
+		.min_args = 1,
+		.max_args = 1,
+		.flags = CMD_NEED_DB,
+		.run = quota_release,
+	},
+	{
+		.name = "reset",
+		.summary = "housekeeping for cron: roll over, expire, prune, prepare",
+		.description = "Rolls over organisations' monthly counters whose reset date passed, marks expired "
+		               "reservations, prunes counters, remembered event ids and event partitions past the "
+		               "retention settings, and creates this and next month's event partitions. Enforcement never "
+		               "waits for it: counters roll over and reservations expire on their own. Idempotent; a "
+		               "second run finds nothing to do. Exits 7 when another run holds the lock. Prints one line "
+		               "(a JSON line with --format json).",
+		.options = reset_options,
+		.flags = CMD_NEED_DB,
+		.run = quota_reset,
+	},
+	{ .name = NULL },
 };
-const struct cli_command cmd_quota_consume = {
-	"quota", "consume", NULL, "decide and record usage in one atomic step",
-	"Like check, and when allowed records the tokens in the same transaction: the event, the "
-	"person's counter, the organisation's monthly counter and the daily rollup. Locks are taken "
-	"in a fixed order, so concurrent callers can never pass a limit. --event-id makes retries "
-	"safe." DECISION_DOC,
-	consume_options, 0, 0, CMD_NEED_DB, quota_consume, NULL
-};
-const struct cli_command cmd_quota_reserve = {
-	"quota", "reserve", NULL, "hold tokens for a call whose size is known only afterwards",
-	"Decides like check and, when allowed, holds --tokens (the estimate) until the reservation "
-	"is settled, released or expires (--ttl). Held tokens count against every limit; expired "
-	"ones stop counting by themselves." DECISION_DOC,
-	reserve_options, 0, 0, CMD_NEED_DB, quota_reserve, NULL
-};
-const struct cli_command cmd_quota_settle = {
-	"quota", "settle", "RESERVATION", "record a reservation's real usage and free the rest",
-	"Records the tokens actually used and ends the reservation; a reservation is settled or "
-	"released once. Acting as a person, tokens above the hold are recorded only as far as the "
-	"person's limit and the organisation's quota still allow: beyond that the settle is refused "
-	"(exit 1, reason org_quota_exceeded or user_limit_exceeded, with the limit and its usage "
-	"besides this hold), nothing is recorded, and the hold stays until it is released or "
-	"expires. The platform (no --as) records the real numbers even above a limit, and says so "
-	"(reason settled_over_quota or settled_over_limit, and a warning).",
-	settle_options, 1, 1, CMD_NEED_DB, quota_settle, NULL
-};
-const struct cli_command cmd_quota_release = {
-	"quota", "release", "RESERVATION", "free a reservation without recording usage",
-	"For calls that failed: the held tokens count no more.",
-	NULL, 1, 1, CMD_NEED_DB, quota_release, NULL
-};
-const struct cli_command cmd_quota_reset = {
-	"quota", "reset", NULL, "housekeeping for cron: roll over, expire, prune, prepare",
-	"Rolls over organisations' monthly counters whose reset date passed, marks expired "
-	"reservations, prunes counters, remembered event ids and event partitions past the "
-	"retention settings, and creates this and next month's event partitions. Enforcement never "
-	"waits for it: counters roll over and reservations expire on their own. Idempotent; a "
-	"second run finds nothing to do. Exits 7 when another run holds the lock. Prints one line "
-	"(a JSON line with --format json).",
-	reset_options, 0, 0, CMD_NEED_DB, quota_reset, NULL
+
+const struct cli_group cli_group_quota = {
+	.name = "quota",
+	.summary = "decide, record and reserve token usage under the quotas",
+	.description = "Every decision is one atomic step in the database: the organisation's row and the "
+	               "person's counter are locked in a fixed order, checked and updated together, so no number "
+	               "of concurrent callers can pass a limit. Periods (day, ISO week, month, in the "
+	               "organisation's time zone) roll over by themselves; reservations expire by themselves.",
+	.commands = quota_commands,
 };

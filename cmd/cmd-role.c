@@ -1,7 +1,5 @@
 /* aiplat role: roles and permissions (seed 003 3.2.6-3.2.8). */
-#include "commands.h"
-
-#define END_OPTIONS { NULL, 0, 0, NULL, NULL, NULL, 0 }
+#include "cli.h"
 
 static int show(struct cli_ctx *ctx, int (*fn)(aiplat_db *, aiplat_table **))
 {
@@ -46,34 +44,66 @@ static const struct cli_option create_options[] = {
 	END_OPTIONS
 };
 
-const struct cli_command cmd_role_list = {
-	"role", "list", NULL, "list roles and what they grant",
-	"Lists the system roles (admin, user, viewer) and the current organisation's (--org) "
-	"custom roles with their permissions.",
-	NULL, 0, 0, CMD_NEED_DB, role_list, NULL
+static const struct cli_command role_commands[] = {
+	{
+		.name = "list",
+		.summary = "list roles and what they grant",
+		.description = "Lists the system roles (admin, user, viewer) and the current organisation's (--org) "
+		               "custom roles with their permissions.",
+		.flags = CMD_NEED_DB,
+		.run = role_list,
+	},
+	{
+		.name = "permissions",
+		.summary = "list every permission",
+		.description = "Lists the permissions a role can grant, as resource:action.",
+		.flags = CMD_NEED_DB,
+		.run = role_permissions,
+	},
+	{
+		.name = "create",
+		.args = "NAME",
+		.summary = "create a custom role",
+		.description = "Creates a role in the current organisation (--org; needs roles:manage). Without --org, "
+		               "the platform and superadmins create a system role. Custom roles cannot reuse a system "
+		               "role's name.",
+		.options = create_options,
+		.min_args = 1,
+		.max_args = 1,
+		.flags = CMD_NEED_DB,
+		.run = role_create,
+	},
+	{
+		.name = "grant",
+		.args = "ROLE PERMISSION...",
+		.summary = "grant permissions to a role",
+		.description = "PERMISSION is resource:action (see `aiplat role permissions`). Custom roles need "
+		               "roles:manage in their organisation; system roles are changed by superadmins only. The "
+		               "database's permission check (aiplat.has_permission) reads these grants, so they apply "
+		               "to every client.",
+		.min_args = 2,
+		.max_args = -1,
+		.flags = CMD_NEED_DB,
+		.run = role_grant,
+	},
+	{
+		.name = "revoke",
+		.args = "ROLE PERMISSION...",
+		.summary = "revoke permissions from a role",
+		.description = "The opposite of `aiplat role grant`.",
+		.min_args = 2,
+		.max_args = -1,
+		.flags = CMD_NEED_DB,
+		.run = role_revoke,
+	},
+	{ .name = NULL },
 };
-const struct cli_command cmd_role_permissions = {
-	"role", "permissions", NULL, "list every permission",
-	"Lists the permissions a role can grant, as resource:action.",
-	NULL, 0, 0, CMD_NEED_DB, role_permissions, NULL
-};
-const struct cli_command cmd_role_create = {
-	"role", "create", "NAME", "create a custom role",
-	"Creates a role in the current organisation (--org; needs roles:manage). Without --org, "
-	"the platform and superadmins create a system role. Custom roles cannot reuse a system "
-	"role's name.",
-	create_options, 1, 1, CMD_NEED_DB, role_create, NULL
-};
-const struct cli_command cmd_role_grant = {
-	"role", "grant", "ROLE PERMISSION...", "grant permissions to a role",
-	"PERMISSION is resource:action (see `aiplat role permissions`). Custom roles need "
-	"roles:manage in their organisation; system roles are changed by superadmins only. The "
-	"database's permission check (aiplat.has_permission) reads these grants, so they apply "
-	"to every client.",
-	NULL, 2, -1, CMD_NEED_DB, role_grant, NULL
-};
-const struct cli_command cmd_role_revoke = {
-	"role", "revoke", "ROLE PERMISSION...", "revoke permissions from a role",
-	"The opposite of `aiplat role grant`.",
-	NULL, 2, -1, CMD_NEED_DB, role_revoke, NULL
+
+const struct cli_group cli_group_role = {
+	.name = "role",
+	.summary = "manage roles and permissions",
+	.description = "A role is a set of permissions (resource:action). The system roles admin, user and "
+	               "viewer exist everywhere; organisations may add custom roles. Row-level security calls "
+	               "the same permission check (aiplat.has_permission) for every client.",
+	.commands = role_commands,
 };

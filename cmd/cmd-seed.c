@@ -1,6 +1,6 @@
 /* aiplat seed: reference and demonstration data. */
 #include <stdlib.h>
-#include "commands.h"
+#include "cli.h"
 
 static int seed(struct cli_ctx *ctx)
 {
@@ -24,11 +24,21 @@ static const struct cli_option seed_options[] = {
 	{ NULL, 0, 0, NULL, NULL, NULL, 0 }
 };
 
-const struct cli_command cmd_seed = {
-	NULL, "seed", NULL, "load reference data (and demo data with --demo)",
-	"Loads plans, organisation types, permissions, the admin/user/viewer roles and the six "
-	"sample system models; with --demo also organisations of several types and plans with "
-	"their admins, users and viewers. Idempotent: a second run inserts nothing. Runs in one "
-	"transaction; prints rows inserted per table.",
-	seed_options, 0, 0, CMD_NEED_DB, seed, NULL
+static const struct cli_command seed_commands[] = {
+	{
+		.name = "seed",
+		.summary = "load reference data (and demo data with --demo)",
+		.description = "Loads plans, organisation types, permissions, the admin/user/viewer roles and the six "
+		               "sample system models; with --demo also organisations of several types and plans with "
+		               "their admins, users and viewers. Idempotent: a second run inserts nothing. Runs in one "
+		               "transaction; prints rows inserted per table.",
+		.options = seed_options,
+		.flags = CMD_NEED_DB,
+		.run = seed,
+	},
+	{ .name = NULL },
+};
+
+const struct cli_group cli_group_seed = {
+	.commands = seed_commands,
 };

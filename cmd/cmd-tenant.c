@@ -1,8 +1,6 @@
 /* aiplat tenant: organisations and their members. */
 #include <stdlib.h>
-#include "commands.h"
-
-#define END_OPTIONS { NULL, 0, 0, NULL, NULL, NULL, 0 }
+#include "cli.h"
 
 static int print_and_free(struct cli_ctx *ctx, aiplat_table *t, bool record)
 {
@@ -105,38 +103,141 @@ static const struct cli_option member_options[] = {
 	END_OPTIONS
 };
 
-#define TENANT(name_, args_, min_, max_, summary_, desc_, opts_, fn_) \
-	const struct cli_command cmd_tenant_##fn_ = { "tenant", name_, args_, summary_, desc_, \
-		opts_, min_, max_, CMD_NEED_DB, tenant_##fn_, NULL }
+static const struct cli_command tenant_commands[] = {
+	{
+		.name = "create",
+		.args = "SLUG",
+		.summary = "create an organisation",
+		.description = "Creates an organisation (superadmins and the platform only). Type, plan and quota are "
+		               "checked against the known values; --admin adds its first admin.",
+		.options = create_options,
+		.min_args = 1,
+		.max_args = 1,
+		.flags = CMD_NEED_DB,
+		.run = tenant_create,
+	},
+	{
+		.name = "list",
+		.summary = "list organisations",
+		.description = "Lists the organisations you may see (yours; superadmins and the platform: all) with "
+		               "plan, effective monthly quota and this month's usage.",
+		.flags = CMD_NEED_DB,
+		.run = tenant_list,
+	},
+	{
+		.name = "show",
+		.args = "SLUG",
+		.summary = "show one organisation",
+		.description = "Shows an organisation's type, plan, effective quota and where it comes from, usage, "
+		               "reset date, time zone, members and enabled models.",
+		.min_args = 1,
+		.max_args = 1,
+		.flags = CMD_NEED_DB,
+		.run = tenant_show,
+	},
+	{
+		.name = "set-plan",
+		.args = "SLUG PLAN",
+		.summary = "change an organisation's pricing plan",
+		.description = "Superadmins only. The plan decides which models the organisation may use.",
+		.min_args = 2,
+		.max_args = 2,
+		.flags = CMD_NEED_DB,
+		.run = tenant_set_plan,
+	},
+	{
+		.name = "set-type",
+		.args = "SLUG TYPE",
+		.summary = "change an organisation's type",
+		.description = "Superadmins only. Models target organisation types.",
+		.min_args = 2,
+		.max_args = 2,
+		.flags = CMD_NEED_DB,
+		.run = tenant_set_type,
+	},
+	{
+		.name = "set-quota",
+		.args = "SLUG TOKENS|default",
+		.summary = "set the monthly token quota",
+		.description = "Superadmins only. \"default\" falls back to the plan's quota.",
+		.min_args = 2,
+		.max_args = 2,
+		.flags = CMD_NEED_DB,
+		.run = tenant_set_quota,
+	},
+	{
+		.name = "set-timezone",
+		.args = "SLUG TZ",
+		.summary = "set the time zone periods start in",
+		.description = "Days, weeks (from Monday) and months begin at local midnight in this IANA time zone. "
+		               "Admins of the organisation may change it.",
+		.min_args = 2,
+		.max_args = 2,
+		.flags = CMD_NEED_DB,
+		.run = tenant_set_timezone,
+	},
+	{
+		.name = "rename",
+		.args = "SLUG NAME",
+		.summary = "change an organisation's display name",
+		.description = "Admins of the organisation may rename it.",
+		.min_args = 2,
+		.max_args = 2,
+		.flags = CMD_NEED_DB,
+		.run = tenant_rename,
+	},
+	{
+		.name = "add-member",
+		.args = "SLUG EMAIL",
+		.summary = "add a person to an organisation",
+		.description = "Needs members:manage in the organisation (its admins). The person must exist "
+		               "(`aiplat user create`).",
+		.options = member_options,
+		.min_args = 2,
+		.max_args = 2,
+		.flags = CMD_NEED_DB,
+		.run = tenant_add_member,
+	},
+	{
+		.name = "remove-member",
+		.args = "SLUG EMAIL",
+		.summary = "remove a person from an organisation",
+		.description = "Needs members:manage. The last admin cannot be removed.",
+		.min_args = 2,
+		.max_args = 2,
+		.flags = CMD_NEED_DB,
+		.run = tenant_remove_member,
+	},
+	{
+		.name = "set-role",
+		.args = "SLUG EMAIL ROLE",
+		.summary = "change a member's role",
+		.description = "Needs members:manage. ROLE is admin, user, viewer or one of the organisation's custom "
+		               "roles. The last admin cannot be demoted.",
+		.min_args = 3,
+		.max_args = 3,
+		.flags = CMD_NEED_DB,
+		.run = tenant_set_role,
+	},
+	{
+		.name = "members",
+		.args = "SLUG",
+		.summary = "list an organisation's members",
+		.description = "Lists members with their roles (needs members:read).",
+		.min_args = 1,
+		.max_args = 1,
+		.flags = CMD_NEED_DB,
+		.run = tenant_members,
+	},
+	{ .name = NULL },
+};
 
-TENANT("create", "SLUG", 1, 1, "create an organisation",
-       "Creates an organisation (superadmins and the platform only). Type, plan and quota are "
-       "checked against the known values; --admin adds its first admin.", create_options, create);
-TENANT("list", NULL, 0, 0, "list organisations",
-       "Lists the organisations you may see (yours; superadmins and the platform: all) with "
-       "plan, effective monthly quota and this month's usage.", NULL, list);
-TENANT("show", "SLUG", 1, 1, "show one organisation",
-       "Shows an organisation's type, plan, effective quota and where it comes from, usage, "
-       "reset date, time zone, members and enabled models.", NULL, show);
-TENANT("set-plan", "SLUG PLAN", 2, 2, "change an organisation's pricing plan",
-       "Superadmins only. The plan decides which models the organisation may use.", NULL,
-       set_plan);
-TENANT("set-type", "SLUG TYPE", 2, 2, "change an organisation's type",
-       "Superadmins only. Models target organisation types.", NULL, set_type);
-TENANT("set-quota", "SLUG TOKENS|default", 2, 2, "set the monthly token quota",
-       "Superadmins only. \"default\" falls back to the plan's quota.", NULL, set_quota);
-TENANT("set-timezone", "SLUG TZ", 2, 2, "set the time zone periods start in",
-       "Days, weeks (from Monday) and months begin at local midnight in this IANA time zone. "
-       "Admins of the organisation may change it.", NULL, set_timezone);
-TENANT("rename", "SLUG NAME", 2, 2, "change an organisation's display name",
-       "Admins of the organisation may rename it.", NULL, rename);
-TENANT("add-member", "SLUG EMAIL", 2, 2, "add a person to an organisation",
-       "Needs members:manage in the organisation (its admins). The person must exist "
-       "(`aiplat user create`).", member_options, add_member);
-TENANT("remove-member", "SLUG EMAIL", 2, 2, "remove a person from an organisation",
-       "Needs members:manage. The last admin cannot be removed.", NULL, remove_member);
-TENANT("set-role", "SLUG EMAIL ROLE", 3, 3, "change a member's role",
-       "Needs members:manage. ROLE is admin, user, viewer or one of the organisation's custom "
-       "roles. The last admin cannot be demoted.", NULL, set_role);
-TENANT("members", "SLUG", 1, 1, "list an organisation's members",
-       "Lists members with their roles (needs members:read).", NULL, members);
+const struct cli_group cli_group_tenant = {
+	.name = "tenant",
+	.summary = "manage organisations and their members",
+	.description = "Organisations (tenants) have a type, a pricing plan, a monthly token quota and a time "
+	               "zone. Superadmins create them and decide type, plan and quota; each organisation's "
+	               "admins manage its members and their roles. People see only the organisations they "
+	               "belong to.",
+	.commands = tenant_commands,
+};

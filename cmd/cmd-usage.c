@@ -4,10 +4,8 @@
 #include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
-#include "commands.h"
+#include "cli.h"
 #include "output.h"
-
-#define END_OPTIONS { NULL, 0, 0, NULL, NULL, NULL, 0 }
 
 /* ---- record ------------------------------------------------------------------------ */
 
@@ -47,7 +45,7 @@ static int usage_record(struct cli_ctx *ctx)
 		cli_info(ctx, "not recorded: %s", reason);
 		int rc = cli_print_record(ctx, t);
 		aiplat_table_free(t);
-		return rc ? rc : AIPLAT_EXIT_NEGATIVE;
+		return rc ? rc : CLI_EXIT_NEGATIVE;
 	}
 	if (!strcmp(reason, "duplicate"))
 		cli_info(ctx, "event %s was recorded before; nothing added", r.event_id);
@@ -324,44 +322,70 @@ static const struct cli_option show_options[] = {
 	END_OPTIONS
 };
 
-const struct cli_command cmd_usage_record = {
-	"usage", "record", NULL, "record usage that already happened",
-	"Records one event (the call was made): the event, the person's counter, the organisation's "
-	"monthly counter and the daily rollups, in one transaction. The platform (no --as) records "
-	"without limits, but only for a member of the organisation and a model meant for its type "
-	"and plan (else exit 1, reason not_a_member, type_not_targeted or plan_insufficient, nothing "
-	"recorded); --force records anyway and writes an audit row. A person's own record is decided "
-	"like quota consume (exit 1 when a limit would be passed) and takes no --at. --event-id "
-	"makes it idempotent: the same organisation, time and id are recorded once.",
-	record_options, 0, 0, CMD_NEED_DB, usage_record, NULL
+static const struct cli_command usage_commands[] = {
+	{
+		.name = "record",
+		.summary = "record usage that already happened",
+		.description = "Records one event (the call was made): the event, the person's counter, the organisation's "
+		               "monthly counter and the daily rollups, in one transaction. The platform (no --as) records "
+		               "without limits, but only for a member of the organisation and a model meant for its type "
+		               "and plan (else exit 1, reason not_a_member, type_not_targeted or plan_insufficient, nothing "
+		               "recorded); --force records anyway and writes an audit row. A person's own record is decided "
+		               "like quota consume (exit 1 when a limit would be passed) and takes no --at. --event-id "
+		               "makes it idempotent: the same organisation, time and id are recorded once.",
+		.options = record_options,
+		.flags = CMD_NEED_DB,
+		.run = usage_record,
+	},
+	{
+		.name = "import",
+		.args = "FILE|-",
+		.summary = "load usage events in bulk from JSON lines or CSV",
+		.description = "Fields (JSON keys or CSV header): event_id, occurred_at (with a zone), org, user, model, "
+		               "tokens_in, tokens_out, latency_ms, request_id; org may be left out with --org. Loads through "
+		               "COPY in one transaction: nothing is written unless every line is valid (each bad line is "
+		               "named), or with --skip-invalid only the valid ones; events already recorded are skipped, so "
+		               "importing a file twice adds nothing; counters and rollups change in the same transaction. "
+		               "Every event needs tokens_in or tokens_out; an event id may appear once per organisation (a "
+		               "repeat at the same time is skipped as a duplicate, at another time it is an invalid line). "
+		               "The person must be a member of the event's organisation and the model meant for its type "
+		               "and plan, unless --force (audited: one row per import). The platform's job (no --as). "
+		               "Shows progress on a terminal. Exit 5 on invalid input.",
+		.options = import_options,
+		.min_args = 1,
+		.max_args = 1,
+		.flags = CMD_NEED_DB,
+		.run = usage_import,
+	},
+	{
+		.name = "report",
+		.summary = "tokens, requests and cost, grouped and filtered",
+		.description = "Totals from the daily rollups (never a scan of the raw events): tokens in and out, "
+		               "requests and the cost estimate from the models' prices, by org, model, user or day. Days "
+		               "are each organisation's local days. Admins see their organisation, people their own usage, "
+		               "superadmins and the platform everything. --chart draws a bar chart; --format prometheus "
+		               "writes gauges for a node exporter textfile.",
+		.options = report_options,
+		.flags = CMD_NEED_DB | CMD_PROMETHEUS,
+		.run = usage_report,
+	},
+	{
+		.name = "show",
+		.summary = "a person's usage per model in the current periods",
+		.description = "Used, reserved and limit for each model the person may use, the time until the period "
+		               "resets and the warning level: approaching (80%), almost (90%), reached (100%). Seeing "
+		               "someone else's needs usage:read_all.",
+		.options = show_options,
+		.flags = CMD_NEED_DB,
+		.run = usage_show,
+	},
+	{ .name = NULL },
 };
-const struct cli_command cmd_usage_import = {
-	"usage", "import", "FILE|-", "load usage events in bulk from JSON lines or CSV",
-	"Fields (JSON keys or CSV header): event_id, occurred_at (with a zone), org, user, model, "
-	"tokens_in, tokens_out, latency_ms, request_id; org may be left out with --org. Loads through "
-	"COPY in one transaction: nothing is written unless every line is valid (each bad line is "
-	"named), or with --skip-invalid only the valid ones; events already recorded are skipped, so "
-	"importing a file twice adds nothing; counters and rollups change in the same transaction. "
-	"Every event needs tokens_in or tokens_out; an event id may appear once per organisation (a "
-	"repeat at the same time is skipped as a duplicate, at another time it is an invalid line). "
-	"The person must be a member of the event's organisation and the model meant for its type "
-	"and plan, unless --force (audited: one row per import). The platform's job (no --as). "
-	"Shows progress on a terminal. Exit 5 on invalid input.",
-	import_options, 1, 1, CMD_NEED_DB, usage_import, NULL
-};
-const struct cli_command cmd_usage_report = {
-	"usage", "report", NULL, "tokens, requests and cost, grouped and filtered",
-	"Totals from the daily rollups (never a scan of the raw events): tokens in and out, "
-	"requests and the cost estimate from the models' prices, by org, model, user or day. Days "
-	"are each organisation's local days. Admins see their organisation, people their own usage, "
-	"superadmins and the platform everything. --chart draws a bar chart; --format prometheus "
-	"writes gauges for a node exporter textfile.",
-	report_options, 0, 0, CMD_NEED_DB | CMD_PROMETHEUS, usage_report, NULL
-};
-const struct cli_command cmd_usage_show = {
-	"usage", "show", NULL, "a person's usage per model in the current periods",
-	"Used, reserved and limit for each model the person may use, the time until the period "
-	"resets and the warning level: approaching (80%), almost (90%), reached (100%). Seeing "
-	"someone else's needs usage:read_all.",
-	show_options, 0, 0, CMD_NEED_DB, usage_show, NULL
+
+const struct cli_group cli_group_usage = {
+	.name = "usage",
+	.summary = "record, import, report and show token usage",
+	.description = "Usage events are append-only and partitioned by month; counters and daily rollups change "
+	               "in the same transaction as the events, and reports read the rollups.",
+	.commands = usage_commands,
 };

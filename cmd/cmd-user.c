@@ -1,7 +1,5 @@
 /* aiplat user: people, superadmins, login-role mapping. */
-#include "commands.h"
-
-#define END_OPTIONS { NULL, 0, 0, NULL, NULL, NULL, 0 }
+#include "cli.h"
 
 static int user_create(struct cli_ctx *ctx)
 {
@@ -71,34 +69,72 @@ static const struct cli_option map_options[] = {
 	END_OPTIONS
 };
 
-const struct cli_command cmd_user_create = {
-	"user", "create", "EMAIL", "create a person",
-	"Creates a user. Only the platform and superadmins create people; organisation admins "
-	"then add them to their organisation with `aiplat tenant add-member`.",
-	create_options, 1, 1, CMD_NEED_DB, user_create, NULL
+static const struct cli_command user_commands[] = {
+	{
+		.name = "create",
+		.args = "EMAIL",
+		.summary = "create a person",
+		.description = "Creates a user. Only the platform and superadmins create people; organisation admins "
+		               "then add them to their organisation with `aiplat tenant add-member`.",
+		.options = create_options,
+		.min_args = 1,
+		.max_args = 1,
+		.flags = CMD_NEED_DB,
+		.run = user_create,
+	},
+	{
+		.name = "list",
+		.summary = "list people and their memberships",
+		.description = "Lists the people you may see: superadmins and the platform see everyone; others see "
+		               "themselves and the members of their current organisation (--org).",
+		.flags = CMD_NEED_DB,
+		.run = user_list,
+	},
+	{
+		.name = "show",
+		.args = "EMAIL",
+		.summary = "show one person",
+		.description = "Shows a person, their memberships and (to the platform) their mapped login role.",
+		.min_args = 1,
+		.max_args = 1,
+		.flags = CMD_NEED_DB,
+		.run = user_show,
+	},
+	{
+		.name = "set-superadmin",
+		.args = "EMAIL",
+		.summary = "grant (or with --off revoke) platform superadmin",
+		.description = "Superadmins manage the model catalogue and organisations and see every tenant. Only "
+		               "superadmins and the platform may grant or revoke it.",
+		.options = superadmin_options,
+		.min_args = 1,
+		.max_args = 1,
+		.flags = CMD_NEED_DB,
+		.run = user_set_superadmin,
+	},
+	{
+		.name = "map-login",
+		.args = "EMAIL [ROLE]",
+		.summary = "bind a PostgreSQL login role to a person",
+		.description = "A connection as the mapped login role is that person, whatever it sets: row-level "
+		               "security applies to it, and it may act as someone else (--as) only when the person is a "
+		               "superadmin. The role is granted aiplat_app. Only the platform itself (the schema owner, "
+		               "without --as) may map roles; superusers and the owner cannot be mapped.",
+		.options = map_options,
+		.min_args = 1,
+		.max_args = 2,
+		.flags = CMD_NEED_DB,
+		.run = user_map_login,
+	},
+	{ .name = NULL },
 };
-const struct cli_command cmd_user_list = {
-	"user", "list", NULL, "list people and their memberships",
-	"Lists the people you may see: superadmins and the platform see everyone; others see "
-	"themselves and the members of their current organisation (--org).",
-	NULL, 0, 0, CMD_NEED_DB, user_list, NULL
-};
-const struct cli_command cmd_user_show = {
-	"user", "show", "EMAIL", "show one person",
-	"Shows a person, their memberships and (to the platform) their mapped login role.",
-	NULL, 1, 1, CMD_NEED_DB, user_show, NULL
-};
-const struct cli_command cmd_user_set_superadmin = {
-	"user", "set-superadmin", "EMAIL", "grant (or with --off revoke) platform superadmin",
-	"Superadmins manage the model catalogue and organisations and see every tenant. Only "
-	"superadmins and the platform may grant or revoke it.",
-	superadmin_options, 1, 1, CMD_NEED_DB, user_set_superadmin, NULL
-};
-const struct cli_command cmd_user_map_login = {
-	"user", "map-login", "EMAIL [ROLE]", "bind a PostgreSQL login role to a person",
-	"A connection as the mapped login role is that person, whatever it sets: row-level "
-	"security applies to it, and it may act as someone else (--as) only when the person is a "
-	"superadmin. The role is granted aiplat_app. Only the platform itself (the schema owner, "
-	"without --as) may map roles; superusers and the owner cannot be mapped.",
-	map_options, 1, 2, CMD_NEED_DB, user_map_login, NULL
+
+const struct cli_group cli_group_user = {
+	.name = "user",
+	.summary = "manage people, superadmins and login-role mapping",
+	.description = "People are users; a user may belong to several organisations with a role in each. "
+	               "Superadmins operate the whole platform. A PostgreSQL login role can be mapped to a "
+	               "person, so that connecting as that role is acting as that person under row-level "
+	               "security, for any client.",
+	.commands = user_commands,
 };

@@ -9,34 +9,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "cli.h"
-
-static const struct { int code; const char *meaning; } exit_statuses[] = {
-	{ 0, "success" },
-	{ 1, "a negative answer: quota denied, drift found, nothing matched, not running" },
-	{ 2, "usage error: unknown command or option, bad or missing argument" },
-	{ 3, "cannot reach the database" },
-	{ 4, "AI provider or HTTP failure" },
-	{ 5, "invalid input data; nothing was written" },
-	{ 6, "permission denied" },
-	{ 7, "busy: a lock is held by another run; try again later" },
-	{ 70, "internal error" },
-};
-
-static const struct { const char *name; const char *meaning; } environment[] = {
-	{ "AIPLAT_DATABASE_URL", "database to use when --db is not given" },
-	{ "DATABASE_URL", "database to use when neither --db nor AIPLAT_DATABASE_URL is set" },
-	{ "PGHOST, PGSERVICE, PGDATABASE, ...",
-	  "libpq's own settings, used when none of the above is set" },
-	{ "AIPLAT_AS, AIPLAT_ORG", "defaults for --as and --org" },
-	{ "AIPLAT_FORMAT", "default for --format" },
-	{ "NO_COLOR", "when set and not empty, never colour output" },
-	{ "XDG_DATA_HOME", "where the development cluster lives (default ~/.local/share)" },
-	{ "AIPLAT_SERVER_USER", "account the development server runs as when aiplat runs as root" },
-	{ "AIPLAT_PG_BINDIR", "directory of initdb, pg_ctl and postgres for the development cluster" },
-	{ "AIPLAT_SECRET_KEY", "key that encrypts stored API keys (pgcrypto)" },
-};
-
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+#include "environment.h"
+#include "exit.h"
 
 static bool listed(const struct cli_command *c)
 {
@@ -158,9 +132,8 @@ void cli_print_group_help(FILE *f, const struct cli_group *g)
 	fprintf(f, "usage: aiplat %s <command> [options]\n\n", g->name);
 	wrap(f, g->description, 0, 78);
 	fputs("\nCommands:\n", f);
-	for (int i = 0; cli_commands[i]; i++) {
-		const struct cli_command *c = cli_commands[i];
-		if (c->group && !strcmp(c->group, g->name) && listed(c)) {
+	for (const struct cli_command *c = g->commands; c->name; c++) {
+		if (listed(c)) {
 			char name[64];
 			snprintf(name, sizeof(name), "%s%s%s", c->name, c->args ? " " : "", c->args ? c->args : "");
 			fprintf(f, "  %-20s %s\n", name, c->summary);
@@ -174,8 +147,7 @@ void cli_print_overview(FILE *f)
 	fputs("usage: aiplat [global options] <command> [options] [args]\n\n"
 	      "Run a multi-tenant AI platform on PostgreSQL: the model catalogue, tenants,\n"
 	      "quotas and usage, from scripts and the shell.\n\nCommands:\n", f);
-	for (int i = 0; cli_commands[i]; i++) {
-		const struct cli_command *c = cli_commands[i];
+	CLI_FOR_EACH_COMMAND(g, c) {
 		if (!listed(c))
 			continue;
 		char name[128];
@@ -185,8 +157,8 @@ void cli_print_overview(FILE *f)
 	fputs("\nGlobal options:\n", f);
 	print_options(f, cli_global_options);
 	fputs("\nExit status:\n", f);
-	for (size_t i = 0; i < NELEM(exit_statuses); i++)
-		fprintf(f, "  %-3d %s\n", exit_statuses[i].code, exit_statuses[i].meaning);
+	for (const struct cli_exit_status *e = cli_exit_statuses; e->meaning; e++)
+		fprintf(f, "  %-3d %s\n", (int)e->status, e->meaning);
 	fputs("\nRun `aiplat help <command>` for a command's options; see aiplat(1).\n", f);
 }
 
@@ -288,50 +260,54 @@ static void man_main(FILE *f)
 	             "in the database decides what they may see and change. See aiplat(7) for the "
 	             "concepts.");
 	fputs("\n.SH COMMANDS\n", f);
-	for (int i = 0; cli_commands[i]; i++) {
-		const struct cli_command *c = cli_commands[i];
-		if (!listed(c))
+	CLI_FOR_EACH_COMMAND(g, c) {
+		if (!listed(c) || !(*g)->name)
 			continue;
-		if (c->group) {
-			char name[128];
-			cli_command_fullname(c, name, sizeof(name));
-			fputs(".TP\n.B aiplat ", f);
-			roff_text(f, name);
-			fputc('\n', f);
-			roff_text(f, c->summary);
-			fprintf(f, "; see\n.BR aiplat\\-%s (1).\n", c->group);
-		}
+		char name[128];
+		cli_command_fullname(c, name, sizeof(name));
+		fputs(".TP\n.B aiplat ", f);
+		roff_text(f, name);
+		fputc('\n', f);
+		roff_text(f, c->summary);
+		fprintf(f, "; see\n.BR aiplat\\-%s (1).\n", (*g)->name);
 	}
-	for (int i = 0; cli_commands[i]; i++)
-		if (!cli_commands[i]->group && listed(cli_commands[i]))
-			roff_command(f, cli_commands[i]);
+	CLI_FOR_EACH_COMMAND(g, c)
+		if (!(*g)->name && listed(c))
+			roff_command(f, c);
 	fputs(".SH GLOBAL OPTIONS\n", f);
 	for (const struct cli_option *o = cli_global_options; o->name; o++)
 		roff_option(f, o);
 	fputs(".SH OUTPUT\n", f);
-	roff_text(f, "Results go to standard output as an aligned table on a terminal and as "
-	             "tab-separated values otherwise; --format chooses table, json, ndjson, csv "
-	             "(RFC 4180) or tsv. Messages and errors go to standard error as "
-	             "\"aiplat: error: ...\", often followed by \"hint: ...\".");
-	fputs("\n.SH ENVIRONMENT\n", f);
-	for (size_t i = 0; i < NELEM(environment); i++) {
+	roff_text(f, "Results go to standard output in the format --format chooses. Messages and "
+	             "errors go to standard error as \"aiplat: error: ...\", often followed by "
+	             "\"hint: ...\".");
+	fputc('\n', f);
+	for (int i = 0; out_format_names[i]; i++) {
 		fputs(".TP\n.B ", f);
-		roff_text(f, environment[i].name);
+		roff_text(f, out_format_names[i]);
 		fputc('\n', f);
-		roff_text(f, environment[i].meaning);
+		roff_text(f, out_format_descriptions[i]);
+		fputc('\n', f);
+	}
+	fputs(".SH ENVIRONMENT\n", f);
+	for (const struct cli_env_var *v = cli_environment; v->name; v++) {
+		fputs(".TP\n.B ", f);
+		roff_text(f, v->name);
+		fputc('\n', f);
+		roff_text(f, v->meaning);
 		fputc('\n', f);
 	}
 	fputs(".SH EXIT STATUS\n", f);
-	for (size_t i = 0; i < NELEM(exit_statuses); i++) {
-		fprintf(f, ".TP\n.B %d\n", exit_statuses[i].code);
-		roff_text(f, exit_statuses[i].meaning);
+	for (const struct cli_exit_status *e = cli_exit_statuses; e->meaning; e++) {
+		fprintf(f, ".TP\n.B %d\n", (int)e->status);
+		roff_text(f, e->meaning);
 		fputc('\n', f);
 	}
 	fputs(".SH FILES\n.TP\n.I ${XDG_DATA_HOME:\\-~/.local/share}/aiplat\n", f);
 	roff_text(f, "the development cluster: pg/ (data), run/ (socket), initdb.log, pg_ctl.log");
 	fputs("\n.SH SEE ALSO\n", f);
-	for (const struct cli_group *g = cli_groups; g->name; g++)
-		fprintf(f, ".BR aiplat\\-%s (1),\n", g->name);
+	CLI_FOR_EACH_GROUP(g)
+		fprintf(f, ".BR aiplat\\-%s (1),\n", (*g)->name);
 	fputs(".BR aiplat (7),\n.BR psql (1)\n", f);
 }
 
@@ -348,22 +324,20 @@ static void man_group(FILE *f, const struct cli_group *g)
 	        g->name);
 	roff_text(f, g->description);
 	fputs("\n.SH COMMANDS\n", f);
-	for (int i = 0; cli_commands[i]; i++) {
-		const struct cli_command *c = cli_commands[i];
-		if (c->group && !strcmp(c->group, g->name) && listed(c))
+	for (const struct cli_command *c = g->commands; c->name; c++)
+		if (listed(c))
 			roff_command(f, c);
-	}
 	fputs(".SH EXIT STATUS\nSee\n.BR aiplat (1).\n.SH SEE ALSO\n.BR aiplat (1)\n", f);
 }
 
 /* ---- completion scripts ------------------------------------------------------ */
 
-static void words_of_group(FILE *f, const char *group)
+/* The names of a group's commands, or (g NULL) of the top-level commands. */
+static void words_of_group(FILE *f, const struct cli_group *group)
 {
 	bool first = true;
-	for (int i = 0; cli_commands[i]; i++) {
-		const struct cli_command *c = cli_commands[i];
-		bool same = group ? (c->group && !strcmp(c->group, group)) : !c->group;
+	CLI_FOR_EACH_COMMAND(g, c) {
+		bool same = group ? *g == group : !(*g)->name;
 		if (same && listed(c)) {
 			fprintf(f, "%s%s", first ? "" : " ", c->name);
 			first = false;
@@ -374,8 +348,8 @@ static void words_of_group(FILE *f, const char *group)
 static void top_words(FILE *f)
 {
 	bool first = true;
-	for (const struct cli_group *g = cli_groups; g->name; g++) {
-		fprintf(f, "%s%s", first ? "" : " ", g->name);
+	CLI_FOR_EACH_GROUP(g) {
+		fprintf(f, "%s%s", first ? "" : " ", (*g)->name);
 		first = false;
 	}
 	fputc(' ', f);
@@ -449,14 +423,13 @@ static void gen_bash(FILE *f)
 	fputs("\"\n  case \"$group\" in\n    \"\")\n      COMPREPLY=($(compgen -W \"", f);
 	top_words(f);
 	fputs(" $globals\" -- \"$cur\"))\n      return;;\n", f);
-	for (const struct cli_group *g = cli_groups; g->name; g++) {
+	CLI_FOR_EACH_GROUP(g) {
 		fprintf(f, "    %s)\n      if [[ -z $cmd ]]; then\n"
-		           "        COMPREPLY=($(compgen -W \"", g->name);
-		words_of_group(f, g->name);
+		           "        COMPREPLY=($(compgen -W \"", (*g)->name);
+		words_of_group(f, *g);
 		fputs("\" -- \"$cur\"))\n        return\n      fi\n      case \"$cmd\" in\n", f);
-		for (int i = 0; cli_commands[i]; i++) {
-			const struct cli_command *c = cli_commands[i];
-			if (!c->group || strcmp(c->group, g->name) || !listed(c))
+		for (const struct cli_command *c = (*g)->commands; c->name; c++) {
+			if (!listed(c))
 				continue;
 			fprintf(f, "        %s)\n          case \"$prev\" in\n", c->name);
 			bash_value_cases(f, c->options, "            ");
@@ -466,9 +439,8 @@ static void gen_bash(FILE *f)
 		}
 		fputs("      esac\n      return;;\n", f);
 	}
-	for (int i = 0; cli_commands[i]; i++) {
-		const struct cli_command *c = cli_commands[i];
-		if (c->group || !listed(c))
+	CLI_FOR_EACH_COMMAND(g, c) {
+		if ((*g)->name || !listed(c))
 			continue;
 		fprintf(f, "    %s)\n      case \"$prev\" in\n", c->name);
 		bash_value_cases(f, c->options, "        ");
@@ -522,11 +494,10 @@ static void zsh_specs(FILE *f, const struct cli_option *opts)
 	}
 }
 
-static void zsh_describe_list(FILE *f, const char *group)
+static void zsh_describe_list(FILE *f, const struct cli_group *group)
 {
-	for (int i = 0; cli_commands[i]; i++) {
-		const struct cli_command *c = cli_commands[i];
-		bool same = group ? (c->group && !strcmp(c->group, group)) : !c->group;
+	CLI_FOR_EACH_COMMAND(g, c) {
+		bool same = group ? *g == group : !(*g)->name;
 		if (!same || !listed(c))
 			continue;
 		fprintf(f, "    '%s:", c->name);
@@ -545,9 +516,9 @@ static void gen_zsh(FILE *f)
 	      "  globals=(", f);
 	zsh_specs(f, cli_global_options);
 	fputs("\n  )\n  commands=(\n", f);
-	for (const struct cli_group *g = cli_groups; g->name; g++) {
-		fprintf(f, "    '%s:", g->name);
-		zsh_quote(f, g->summary);
+	CLI_FOR_EACH_GROUP(g) {
+		fprintf(f, "    '%s:", (*g)->name);
+		zsh_quote(f, (*g)->summary);
 		fputs("'\n", f);
 	}
 	zsh_describe_list(f, NULL);
@@ -559,15 +530,14 @@ static void gen_zsh(FILE *f)
 	      "    command) _describe -t commands 'aiplat command' commands ;;\n"
 	      "    args)\n"
 	      "      case $words[1] in\n", f);
-	for (const struct cli_group *g = cli_groups; g->name; g++) {
+	CLI_FOR_EACH_GROUP(g) {
 		fprintf(f, "        %s)\n          if (( CURRENT == 2 )); then\n"
-		           "            local -a sub; sub=(\n", g->name);
-		zsh_describe_list(f, g->name);
+		           "            local -a sub; sub=(\n", (*g)->name);
+		zsh_describe_list(f, *g);
 		fprintf(f, "            )\n            _describe -t commands 'aiplat %s command' sub\n"
-		           "            return\n          fi\n          case $words[2] in\n", g->name);
-		for (int i = 0; cli_commands[i]; i++) {
-			const struct cli_command *c = cli_commands[i];
-			if (!c->group || strcmp(c->group, g->name) || !listed(c))
+		           "            return\n          fi\n          case $words[2] in\n", (*g)->name);
+		for (const struct cli_command *c = (*g)->commands; c->name; c++) {
+			if (!listed(c))
 				continue;
 			fprintf(f, "            %s) _arguments $globals", c->name);
 			zsh_specs(f, c->options);
@@ -575,9 +545,8 @@ static void gen_zsh(FILE *f)
 		}
 		fputs("          esac ;;\n", f);
 	}
-	for (int i = 0; cli_commands[i]; i++) {
-		const struct cli_command *c = cli_commands[i];
-		if (c->group || !listed(c))
+	CLI_FOR_EACH_COMMAND(g, c) {
+		if ((*g)->name || !listed(c))
 			continue;
 		fprintf(f, "        %s) _arguments $globals", c->name);
 		zsh_specs(f, c->options);
@@ -635,14 +604,13 @@ static void gen_fish(FILE *f)
 	      "# Generated by `aiplat completion fish` from the command table; do not edit.\n\n"
 	      "complete -c aiplat -f\n", f);
 	fish_options(f, NULL, cli_global_options);
-	for (const struct cli_group *g = cli_groups; g->name; g++) {
-		fprintf(f, "complete -c aiplat -n '__fish_use_subcommand' -a %s -d ", g->name);
-		fish_quote(f, g->summary);
+	CLI_FOR_EACH_GROUP(g) {
+		fprintf(f, "complete -c aiplat -n '__fish_use_subcommand' -a %s -d ", (*g)->name);
+		fish_quote(f, (*g)->summary);
 		fputc('\n', f);
 	}
-	for (int i = 0; cli_commands[i]; i++) {
-		const struct cli_command *c = cli_commands[i];
-		if (c->group || !listed(c))
+	CLI_FOR_EACH_COMMAND(g, c) {
+		if ((*g)->name || !listed(c))
 			continue;
 		fprintf(f, "complete -c aiplat -n '__fish_use_subcommand' -a %s -d ", c->name);
 		fish_quote(f, c->summary);
@@ -657,26 +625,23 @@ static void gen_fish(FILE *f)
 			fputs("'\n", f);
 		}
 	}
-	for (const struct cli_group *g = cli_groups; g->name; g++) {
+	CLI_FOR_EACH_GROUP(g) {
 		char subs[512] = "";
-		for (int i = 0; cli_commands[i]; i++) {
-			const struct cli_command *c = cli_commands[i];
-			if (c->group && !strcmp(c->group, g->name) && listed(c))
+		for (const struct cli_command *c = (*g)->commands; c->name; c++)
+			if (listed(c))
 				snprintf(subs + strlen(subs), sizeof(subs) - strlen(subs), "%s%s",
 				         subs[0] ? " " : "", c->name);
-		}
-		for (int i = 0; cli_commands[i]; i++) {
-			const struct cli_command *c = cli_commands[i];
-			if (!c->group || strcmp(c->group, g->name) || !listed(c))
+		for (const struct cli_command *c = (*g)->commands; c->name; c++) {
+			if (!listed(c))
 				continue;
 			fprintf(f, "complete -c aiplat -n '__fish_seen_subcommand_from %s; and not "
-			           "__fish_seen_subcommand_from %s' -a %s -d ", g->name, subs, c->name);
+			           "__fish_seen_subcommand_from %s' -a %s -d ", (*g)->name, subs, c->name);
 			fish_quote(f, c->summary);
 			fputc('\n', f);
 			char cond[640];
 			snprintf(cond, sizeof(cond),
 			         "__fish_seen_subcommand_from %s; and __fish_seen_subcommand_from %s",
-			         g->name, c->name);
+			         (*g)->name, c->name);
 			fish_options(f, cond, c->options);
 		}
 	}
@@ -723,10 +688,12 @@ static void gen_completion(FILE *f, const void *arg) { cli_generate_completion(f
 int cli_generate_docs(const char *dir)
 {
 	int rc = write_file(dir, "man", "aiplat.1", gen_man_main, NULL);
-	for (const struct cli_group *g = cli_groups; g->name && !rc; g++) {
+	CLI_FOR_EACH_GROUP(g) {
+		if (rc)
+			break;
 		char name[64];
-		snprintf(name, sizeof(name), "aiplat-%s.1", g->name);
-		rc = write_file(dir, "man", name, gen_man_group, g);
+		snprintf(name, sizeof(name), "aiplat-%s.1", (*g)->name);
+		rc = write_file(dir, "man", name, gen_man_group, *g);
 	}
 	if (!rc)
 		rc = write_file(dir, "completions", "aiplat.bash", gen_completion, "bash");

@@ -9,8 +9,21 @@
 #include "json-writer.h"
 #include "output.h"
 
+/* The formats: their names (the choices of --format) and what each is
+ * (the man page's OUTPUT), both indexed by enum out_format. */
 const char *const out_format_names[] = { "table", "json", "ndjson", "csv", "tsv", "prometheus",
                                           NULL };
+const char *const out_format_descriptions[] = {
+	"an aligned table, as psql prints it (the default on a terminal)",
+	"one JSON array of objects, or one object for a single record",
+	"one JSON object per line",
+	"comma-separated values (RFC 4180), with a header line",
+	"tab-separated values with a header line (the default when not on a terminal)",
+	"the Prometheus text exposition format (usage report only)",
+	NULL
+};
+_Static_assert(sizeof(out_format_names) == sizeof(out_format_descriptions),
+               "every format has a description");
 
 int out_format_parse(const char *name)
 {

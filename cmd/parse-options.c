@@ -103,8 +103,6 @@ static void context_name(const struct cli_parse *p, char *buf, size_t size)
 
 static int store(struct cli_parse *p, const struct cli_option *o, const char *value)
 {
-	char where[128];
-	context_name(p, where, sizeof(where));
 	switch (o->type) {
 	case OPT_INT: {
 		long v;
@@ -225,16 +223,16 @@ static int unknown_command(struct cli_parse *p, const char *word)
 	size_t n = 0;
 	char hint[256];
 	if (p->group) {
-		for (int k = 0; cli_commands[k] && n < 256; k++)
-			if (cli_commands[k]->group && !strcmp(cli_commands[k]->group, p->group->name) &&
-			    !(cli_commands[k]->flags & CMD_HIDDEN))
-				cands[n++] = cli_commands[k]->name;
+		for (const struct cli_command *c = p->group->commands; c->name && n < 256; c++)
+			if (!(c->flags & CMD_HIDDEN))
+				cands[n++] = c->name;
 	} else {
-		for (int k = 0; cli_groups[k].name && n < 256; k++)
-			cands[n++] = cli_groups[k].name;
-		for (int k = 0; cli_commands[k] && n < 256; k++)
-			if (!cli_commands[k]->group && !(cli_commands[k]->flags & CMD_HIDDEN))
-				cands[n++] = cli_commands[k]->name;
+		CLI_FOR_EACH_GROUP(g)
+			if (n < 256)
+				cands[n++] = (*g)->name;
+		CLI_FOR_EACH_COMMAND(g, c)
+			if (!(*g)->name && !(c->flags & CMD_HIDDEN) && n < 256)
+				cands[n++] = c->name;
 	}
 	const char *near = cli_suggest(word, cands, n);
 	if (near)

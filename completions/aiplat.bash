@@ -30,7 +30,7 @@ _aiplat() {
   local globals=" --db --format --as --org --quiet -q --verbose -v --no-color --help -h --version"
   case "$group" in
     "")
-      COMPREPLY=($(compgen -W "dev migrate user tenant role model audit quota ai prompt flag usage cluster seed completion help version $globals" -- "$cur"))
+      COMPREPLY=($(compgen -W "dev migrate user tenant role model audit quota usage ai prompt flag cluster seed completion help version $globals" -- "$cur"))
       return;;
     dev)
       if [[ -z $cmd ]]; then
@@ -612,6 +612,87 @@ _aiplat() {
           COMPREPLY=($(compgen -W " --dry-run -n --lock-timeout $globals" -- "$cur"));;
       esac
       return;;
+    usage)
+      if [[ -z $cmd ]]; then
+        COMPREPLY=($(compgen -W "record import report show" -- "$cur"))
+        return
+      fi
+      case "$cmd" in
+        record)
+          case "$prev" in
+            --user)
+              COMPREPLY=()
+              return;;
+            --model)
+              COMPREPLY=()
+              return;;
+            --tokens-in)
+              COMPREPLY=()
+              return;;
+            --tokens-out)
+              COMPREPLY=()
+              return;;
+            --event-id)
+              COMPREPLY=()
+              return;;
+            --latency-ms)
+              COMPREPLY=()
+              return;;
+            --request-id)
+              COMPREPLY=()
+              return;;
+            --at)
+              COMPREPLY=()
+              return;;
+          esac
+          COMPREPLY=($(compgen -W " --user --model --tokens-in --tokens-out --event-id --latency-ms --request-id --at --force $globals" -- "$cur"));;
+        import)
+          case "$prev" in
+            --input-format)
+              COMPREPLY=($(compgen -W "csv jsonl" -- "$cur"))
+              return;;
+            --batch-size)
+              COMPREPLY=()
+              return;;
+          esac
+          COMPREPLY=($(compgen -W " --skip-invalid --force --input-format --batch-size $globals" -- "$cur"));;
+        report)
+          case "$prev" in
+            --user)
+              COMPREPLY=()
+              return;;
+            --model)
+              COMPREPLY=()
+              return;;
+            --since)
+              COMPREPLY=()
+              return;;
+            --until)
+              COMPREPLY=()
+              return;;
+            --period)
+              COMPREPLY=($(compgen -W "day week month" -- "$cur"))
+              return;;
+            --by)
+              COMPREPLY=()
+              return;;
+            --top)
+              COMPREPLY=()
+              return;;
+            --replica)
+              COMPREPLY=()
+              return;;
+          esac
+          COMPREPLY=($(compgen -W " --user --model --since --until --period --by --top --chart --replica $globals" -- "$cur"));;
+        show)
+          case "$prev" in
+            --user)
+              COMPREPLY=()
+              return;;
+          esac
+          COMPREPLY=($(compgen -W " --user $globals" -- "$cur"));;
+      esac
+      return;;
     ai)
       if [[ -z $cmd ]]; then
         COMPREPLY=($(compgen -W "complete" -- "$cur"))
@@ -702,87 +783,6 @@ _aiplat() {
           case "$prev" in
           esac
           COMPREPLY=($(compgen -W " $globals" -- "$cur"));;
-      esac
-      return;;
-    usage)
-      if [[ -z $cmd ]]; then
-        COMPREPLY=($(compgen -W "record import report show" -- "$cur"))
-        return
-      fi
-      case "$cmd" in
-        record)
-          case "$prev" in
-            --user)
-              COMPREPLY=()
-              return;;
-            --model)
-              COMPREPLY=()
-              return;;
-            --tokens-in)
-              COMPREPLY=()
-              return;;
-            --tokens-out)
-              COMPREPLY=()
-              return;;
-            --event-id)
-              COMPREPLY=()
-              return;;
-            --latency-ms)
-              COMPREPLY=()
-              return;;
-            --request-id)
-              COMPREPLY=()
-              return;;
-            --at)
-              COMPREPLY=()
-              return;;
-          esac
-          COMPREPLY=($(compgen -W " --user --model --tokens-in --tokens-out --event-id --latency-ms --request-id --at --force $globals" -- "$cur"));;
-        import)
-          case "$prev" in
-            --input-format)
-              COMPREPLY=($(compgen -W "csv jsonl" -- "$cur"))
-              return;;
-            --batch-size)
-              COMPREPLY=()
-              return;;
-          esac
-          COMPREPLY=($(compgen -W " --skip-invalid --force --input-format --batch-size $globals" -- "$cur"));;
-        report)
-          case "$prev" in
-            --user)
-              COMPREPLY=()
-              return;;
-            --model)
-              COMPREPLY=()
-              return;;
-            --since)
-              COMPREPLY=()
-              return;;
-            --until)
-              COMPREPLY=()
-              return;;
-            --period)
-              COMPREPLY=($(compgen -W "day week month" -- "$cur"))
-              return;;
-            --by)
-              COMPREPLY=()
-              return;;
-            --top)
-              COMPREPLY=()
-              return;;
-            --replica)
-              COMPREPLY=()
-              return;;
-          esac
-          COMPREPLY=($(compgen -W " --user --model --since --until --period --by --top --chart --replica $globals" -- "$cur"));;
-        show)
-          case "$prev" in
-            --user)
-              COMPREPLY=()
-              return;;
-          esac
-          COMPREPLY=($(compgen -W " --user $globals" -- "$cur"));;
       esac
       return;;
     cluster)

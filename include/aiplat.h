@@ -3,6 +3,7 @@
 #define AIPLAT_H
 
 #include "aiplat/error.h"
+#include "aiplat/config.h"
 #include "aiplat/buf.h"
 #include "aiplat/table.h"
 #include "aiplat/db.h"

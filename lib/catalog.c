@@ -100,6 +100,7 @@ int aiplat_catalog_check_plan(aiplat_db *db, const char *plan, const char *what)
 		aiplat_join_list(known, sizeof(known), (const char *const *)c.plans, c.nplans);
 		rc = aiplat_error_set(AIPLAT_EINVALID, AIPLAT_ERRCLASS_INPUT,
 		                      "%s: unknown plan \"%s\" (plans: %s)", what, plan, known);
+		aiplat_error_set_field(what, plan);
 	}
 	aiplat_catalog_codes_dispose(&c);
 	return rc;
@@ -114,7 +115,7 @@ int aiplat_catalog_check_type(aiplat_db *db, const char *type, const char *what)
 	if (!aiplat_in_list(type, (const char *const *)c.types, c.ntypes)) {
 		rc = aiplat_error_set(AIPLAT_EINVALID, AIPLAT_ERRCLASS_INPUT,
 		                      "%s: unknown organization type \"%s\"", what, type);
-		aiplat_error_hint("known types: run `aiplat dev psql -c 'TABLE aiplat.organization_types'`");
+		aiplat_error_set_field(what, type);
 	}
 	aiplat_catalog_codes_dispose(&c);
 	return rc;
@@ -132,7 +133,7 @@ int aiplat_catalog_find_model(aiplat_db *db, const char *ident, long long *id)
 		return rc;
 	if (!v) {
 		aiplat_error_set(AIPLAT_ENOTFOUND, AIPLAT_ERRCLASS_INPUT, "no model \"%s\"", ident);
-		return aiplat_error_hint("`aiplat model list` shows the models you can see");
+		return aiplat_error_set_field("model", ident);
 	}
 	*id = atoll(v);
 	free(v);

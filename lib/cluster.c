@@ -453,7 +453,7 @@ static int check_ready(aiplat_db *db)
 	if (n) {
 		aiplat_error_set(AIPLAT_ENEGATIVE, AIPLAT_ERRCLASS_INPUT,
 		                 "%zu breach%s of the distribution rules; nothing was changed", n, n == 1 ? "" : "es");
-		return aiplat_error_hint("aiplat cluster check lists them");
+		return aiplat_error_set_field("distribution_rules", NULL);
 	}
 	return 0;
 }

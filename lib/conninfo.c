@@ -5,18 +5,6 @@
 #include "aiplat/devcluster.h"
 #include "aiplat/error.h"
 
-const char *aiplat_conn_source_name(aiplat_conn_source src)
-{
-	switch (src) {
-	case AIPLAT_CONN_FLAG:         return "--db";
-	case AIPLAT_CONN_AIPLAT_ENV:   return "AIPLAT_DATABASE_URL";
-	case AIPLAT_CONN_DATABASE_URL: return "DATABASE_URL";
-	case AIPLAT_CONN_LIBPQ_ENV:    return "libpq environment";
-	case AIPLAT_CONN_DEV_CLUSTER:  return "development cluster";
-	}
-	return "?";
-}
-
 static const char *nonempty_env(const char *name)
 {
 	const char *v = getenv(name);
@@ -41,7 +29,7 @@ int aiplat_conninfo_resolve(char **out, aiplat_conn_source *source, const char *
 		source = &dummy;
 
 	if (explicit_url && *explicit_url) {
-		*source = AIPLAT_CONN_FLAG;
+		*source = AIPLAT_CONN_EXPLICIT;
 		return take(out, explicit_url);
 	}
 	if ((v = nonempty_env("AIPLAT_DATABASE_URL"))) {
@@ -65,6 +53,5 @@ int aiplat_conninfo_resolve(char **out, aiplat_conn_source *source, const char *
 		return aiplat_devcluster_url(&dc, out);
 	}
 	aiplat_error_set(AIPLAT_ECONNECT, AIPLAT_ERRCLASS_CONFIG, "no database configured");
-	return aiplat_error_hint("pass --db URL, set AIPLAT_DATABASE_URL or DATABASE_URL, "
-	                         "or start the development database with `aiplat dev start`");
+	return aiplat_error_set_field("database", "unset");
 }

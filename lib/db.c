@@ -63,7 +63,7 @@ int aiplat_db_connect(aiplat_db **out, const char *conninfo, const char *applica
 		free(db);
 		aiplat_error_set(AIPLAT_ECONNECT, AIPLAT_ERRCLASS_DB, "cannot connect to the database: %s",
 		                 msg);
-		return aiplat_error_hint("check --db / AIPLAT_DATABASE_URL, or run `aiplat dev start`");
+		return aiplat_error_set_field("database", NULL);
 	}
 	PQsetNoticeReceiver(db->conn, forward_notice, NULL);
 	aiplat_log(AIPLAT_LOG_DEBUG, "connected to database %s as %s (server %d)", PQdb(db->conn),

@@ -1,4 +1,4 @@
-/* Thread-local last error and the mapping of codes to exit statuses. */
+/* Thread-local last error, and the codes SQLSTATEs map to. */
 #include <stdio.h>
 #include <string.h>
 #include "aiplat/error.h"
@@ -69,6 +69,13 @@ void aiplat_error_set_sql_position(int position)
 	last_error.sql_position = position;
 }
 
+int aiplat_error_set_field(const char *field, const char *value)
+{
+	snprintf(last_error.field, sizeof(last_error.field), "%s", field ? field : "");
+	snprintf(last_error.value, sizeof(last_error.value), "%s", value ? value : "");
+	return last_error.code;
+}
+
 void aiplat_error_set_http_status(int status)
 {
 	last_error.http_status = status;
@@ -103,23 +110,6 @@ int aiplat_err_from_sqlstate(const char *s)
 	if (!strncmp(s, "42", 2))
 		return AIPLAT_EINVALID;
 	return AIPLAT_EINTERNAL;
-}
-
-int aiplat_exit_code(int code)
-{
-	switch (code) {
-	case AIPLAT_OK:        return AIPLAT_EXIT_OK;
-	case AIPLAT_ENEGATIVE: return AIPLAT_EXIT_NEGATIVE;
-	case AIPLAT_ENOTFOUND: return AIPLAT_EXIT_NEGATIVE;
-	case AIPLAT_EUSAGE:    return AIPLAT_EXIT_USAGE;
-	case AIPLAT_ECONNECT:  return AIPLAT_EXIT_DB;
-	case AIPLAT_EPROVIDER: return AIPLAT_EXIT_PROVIDER;
-	case AIPLAT_EINVALID:  return AIPLAT_EXIT_INVALID;
-	case AIPLAT_EEXISTS:   return AIPLAT_EXIT_INVALID;
-	case AIPLAT_EPERM:     return AIPLAT_EXIT_PERMISSION;
-	case AIPLAT_EBUSY:     return AIPLAT_EXIT_BUSY;
-	default:               return AIPLAT_EXIT_INTERNAL;
-	}
 }
 
 const char *aiplat_err_name(int code)

@@ -47,7 +47,7 @@ int aiplat_lock_acquire(aiplat_db *db, int key, double timeout_s, const char *wh
 			else
 				aiplat_error_set(AIPLAT_EBUSY, AIPLAT_ERRCLASS_DB,
 				                 "another %s run holds the lock", what);
-			return aiplat_error_hint("try again later, or raise --lock-timeout");
+			return aiplat_error_set_field("lock_timeout", NULL);
 		}
 		double left_ms = (timeout_s - elapsed) * 1000.0;
 		long sleep_ms = delay_ms < left_ms ? delay_ms : (long)left_ms + 1;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "aiplat/buf.h"
+#include "aiplat/config.h"
 #include "aiplat/error.h"
 #include "aiplat/model.h"
 #include "aiplat/rules.h"
@@ -326,10 +327,11 @@ static int plan_key_change(const json_t *doc, const char *current, key_change *k
 		return invalid("api_key: \"%s\" looks like a masked key, but not this model's; give the key "
 		               "itself, an env:NAME reference or null", s);
 	}
-	const char *secret = getenv("AIPLAT_SECRET_KEY");
+	const char *secret = aiplat_config_get()->secret_key;
 	if (!secret || !*secret) {
-		invalid("api_key: storing a literal key needs AIPLAT_SECRET_KEY to encrypt it");
-		return aiplat_error_hint("set AIPLAT_SECRET_KEY, or store a reference such as env:OPENAI_API_KEY");
+		invalid("api_key: storing a literal key needs the secret key to encrypt it");
+		aiplat_error_hint("store a reference such as env:OPENAI_API_KEY instead");
+		return aiplat_error_set_field("secret_key", NULL);
 	}
 	k->literal = s;
 	aiplat_key_hint(k->hint, sizeof(k->hint), s);
@@ -390,7 +392,7 @@ int aiplat_model_create(aiplat_db *db, const json_t *doc, long long *id)
 	json_t *rowdoc = by_columns(doc);
 	char *json = json_dumps(rowdoc, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	json_decref(rowdoc);
-	const char *params[5] = { json, k.ref, k.literal, k.literal ? getenv("AIPLAT_SECRET_KEY") : NULL,
+	const char *params[5] = { json, k.ref, k.literal, k.literal ? aiplat_config_get()->secret_key : NULL,
 	                          k.literal ? k.hint : NULL };
 	char *newid = NULL;
 	rc = aiplat_db_query_value(db, &newid, sql.ptr, 5, params);
@@ -496,7 +498,7 @@ int aiplat_model_update(aiplat_db *db, const char *ident, const json_t *changes,
 	char idbuf[32];
 	snprintf(idbuf, sizeof(idbuf), "%lld", *id);
 	const char *params[6] = { json, idbuf, k.ref, k.literal,
-	                          k.literal ? getenv("AIPLAT_SECRET_KEY") : NULL,
+	                          k.literal ? aiplat_config_get()->secret_key : NULL,
 	                          k.literal ? k.hint : NULL };
 	/* Unused parameters still need a type: keep the statement's numbering fixed. */
 	rc = aiplat_db_exec(db, sql.ptr, k.change ? 6 : 2, params);
@@ -537,7 +539,8 @@ int aiplat_model_delete(aiplat_db *db, const char *ident, bool force)
 			aiplat_error_set(AIPLAT_ENEGATIVE, AIPLAT_ERRCLASS_INPUT,
 			                 "model \"%s\" is enabled in %ld organization%s", ident, enabled,
 			                 enabled == 1 ? "" : "s");
-			rc = aiplat_error_hint("deactivate it instead, or delete with --force");
+			aiplat_error_hint("deactivate it instead");
+			rc = aiplat_error_set_field("force", NULL);
 		}
 		if (rc)
 			goto fail;
@@ -607,7 +610,10 @@ int aiplat_model_list(aiplat_db *db, const aiplat_model_filter *f, aiplat_table 
 		f = &none;
 	const char *sort = f->sort ? f->sort : "sort_order";
 	if (strcmp(sort, "name") && strcmp(sort, "created") && strcmp(sort, "sort_order"))
-		return invalid("--sort must be name, created or sort_order, not \"%s\"", sort);
+	{
+		invalid("sort must be name, created or sort_order, not \"%s\"", sort);
+		return aiplat_error_set_field("sort", sort);
+	}
 	int rc = aiplat_db_begin(db);
 	if (rc)
 		return rc;
@@ -616,10 +622,13 @@ int aiplat_model_list(aiplat_db *db, const aiplat_model_filter *f, aiplat_table 
 		aiplat_codes c;
 		if ((rc = aiplat_catalog_codes(db, &c)) != 0)
 			goto out;
-		if (f->type && !aiplat_in_list(f->type, (const char *const *)c.types, c.ntypes))
-			rc = invalid("--type: unknown organization type \"%s\"", f->type);
-		else if (f->plan && !aiplat_in_list(f->plan, (const char *const *)c.plans, c.nplans))
-			rc = invalid("--plan: unknown plan \"%s\"", f->plan);
+		if (f->type && !aiplat_in_list(f->type, (const char *const *)c.types, c.ntypes)) {
+			invalid("type: unknown organization type \"%s\"", f->type);
+			rc = aiplat_error_set_field("type", f->type);
+		} else if (f->plan && !aiplat_in_list(f->plan, (const char *const *)c.plans, c.nplans)) {
+			invalid("plan: unknown plan \"%s\"", f->plan);
+			rc = aiplat_error_set_field("plan", f->plan);
+		}
 		aiplat_catalog_codes_dispose(&c);
 		if (rc)
 			goto out;

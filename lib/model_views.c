@@ -21,7 +21,7 @@ int aiplat_catalog_require_org(aiplat_db *db, const char **org_id)
 	if (!who->org_id[0]) {
 		aiplat_error_set(AIPLAT_EUSAGE, AIPLAT_ERRCLASS_INPUT,
 		                 "this command works in one organization");
-		return aiplat_error_hint("give --org SLUG (or set AIPLAT_ORG)");
+		return aiplat_error_set_field("org", NULL);
 	}
 	*org_id = who->org_id;
 	return 0;
@@ -246,7 +246,7 @@ int aiplat_model_enable(aiplat_db *db, const char *ident, bool enable, bool forc
 			aiplat_error_set(AIPLAT_ENEGATIVE, AIPLAT_ERRCLASS_INPUT,
 			                 "%ld user%s used \"%s\" in the current period; disabling it stops %s",
 			                 n, n == 1 ? "" : "s", ident, n == 1 ? "them" : "them all");
-			rc = aiplat_error_hint("repeat with --force to disable it anyway");
+			rc = aiplat_error_set_field("force", NULL);
 			goto out;
 		}
 		rc = aiplat_db_exec(db,
@@ -267,8 +267,11 @@ int aiplat_model_set_limit(aiplat_db *db, const char *ident, long long per_user)
 	if (rc)
 		return rc;
 	if (per_user < 0)
-		return aiplat_error_set(AIPLAT_EINVALID, AIPLAT_ERRCLASS_INPUT,
-		                        "--per-user must be a positive number of tokens");
+	{
+		aiplat_error_set(AIPLAT_EINVALID, AIPLAT_ERRCLASS_INPUT,
+		                 "per_user must be a positive number of tokens");
+		return aiplat_error_set_field("per_user", NULL);
+	}
 	if ((rc = aiplat_db_begin_audited(db, "model.set_limit")) != 0)
 		return rc;
 	long long id;
@@ -332,8 +335,8 @@ int aiplat_model_enabled(aiplat_db *db, bool bar, aiplat_table **out)
 		return rc;
 	if (!who->acting) {
 		aiplat_error_set(AIPLAT_EUSAGE, AIPLAT_ERRCLASS_INPUT,
-		                 "`model enabled` is a person's view: say whose");
-		return aiplat_error_hint("give --as EMAIL (or connect as a mapped login role)");
+		                 "the enabled models are a person's view: say whose");
+		return aiplat_error_set_field("user", NULL);
 	}
 	if ((rc = aiplat_db_begin(db)) != 0)
 		return rc;

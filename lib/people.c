@@ -143,9 +143,12 @@ static bool valid_role_name(const char *r)
 int aiplat_user_map_login(aiplat_db *db, const char *email, const char *role, bool create)
 {
 	if (aiplat_db_identity(db)->acting)
-		return aiplat_error_set(AIPLAT_EPERM, AIPLAT_ERRCLASS_ACCESS,
-		                        "login roles are mapped by the platform itself (connect as the "
-		                        "schema owner, without --as)");
+	{
+		aiplat_error_set(AIPLAT_EPERM, AIPLAT_ERRCLASS_ACCESS,
+		                 "login roles are mapped by the platform itself (connect as the "
+		                 "schema owner, acting for nobody)");
+		return aiplat_error_set_field("identity", NULL);
+	}
 	if (role && !valid_role_name(role))
 		return aiplat_error_set(AIPLAT_EINVALID, AIPLAT_ERRCLASS_INPUT,
 		                        "\"%s\" is not a plain role name (lower-case letters, digits, _)",
@@ -193,8 +196,8 @@ int aiplat_user_map_login(aiplat_db *db, const char *email, const char *role, bo
 		if (!exists && !create) {
 			rc = aiplat_error_set(AIPLAT_EINVALID, AIPLAT_ERRCLASS_INPUT,
 			                      "there is no PostgreSQL role %s", role);
-			aiplat_error_hint("create it (CREATE ROLE %s LOGIN PASSWORD ...) or pass --create",
-			                  role);
+			aiplat_error_hint("create it (CREATE ROLE %s LOGIN PASSWORD ...)", role);
+			aiplat_error_set_field("create", NULL);
 			PQfreemem(ident);
 			goto out;
 		}
@@ -280,7 +283,7 @@ static int parse_permissions(aiplat_db *db, const char *const *perms, int n, aip
 		if (!ok) {
 			aiplat_error_set(AIPLAT_EINVALID, AIPLAT_ERRCLASS_INPUT, "no permission \"%s\"",
 			                 perms[i]);
-			return aiplat_error_hint("`aiplat role permissions` lists them");
+			return aiplat_error_set_field("permission", perms[i]);
 		}
 		for (const char *p = perms[i]; *p; p++)
 			if (!(islower((unsigned char)*p) || *p == '_' || *p == ':'))
@@ -338,8 +341,11 @@ int aiplat_role_create(aiplat_db *db, const char *name, const char *description,
 		return aiplat_error_set(AIPLAT_EINVALID, AIPLAT_ERRCLASS_INPUT,
 		                        "role name \"%s\" must be lower-case letters, digits, _ and -", name);
 	if (!who->org_id[0] && who->acting && !who->is_superadmin)
-		return aiplat_error_set(AIPLAT_EUSAGE, AIPLAT_ERRCLASS_INPUT,
-		                        "give --org: custom roles belong to an organization");
+	{
+		aiplat_error_set(AIPLAT_EUSAGE, AIPLAT_ERRCLASS_INPUT,
+		                 "give org: custom roles belong to an organization");
+		return aiplat_error_set_field("org", NULL);
+	}
 	int rc = aiplat_db_begin_audited(db, "role.create");
 	if (rc)
 		return rc;
@@ -396,8 +402,10 @@ int aiplat_audit_list(aiplat_db *db, const aiplat_audit_filter *f, aiplat_table 
 	if (!f)
 		f = &none;
 	if (f->limit < 0)
-		return aiplat_error_set(AIPLAT_EINVALID, AIPLAT_ERRCLASS_INPUT,
-		                        "--limit must be a positive number");
+	{
+		aiplat_error_set(AIPLAT_EINVALID, AIPLAT_ERRCLASS_INPUT, "limit must be a positive number");
+		return aiplat_error_set_field("limit", NULL);
+	}
 	char limit[32];
 	snprintf(limit, sizeof(limit), "%ld", f->limit ? f->limit : 100);
 	int rc = aiplat_db_begin(db);

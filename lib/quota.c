@@ -58,14 +58,16 @@ int aiplat_quota_admit(aiplat_db *db, const char *mode, const aiplat_quota_reque
 	const char *user = r->user ? r->user : (who->acting ? who->user_id : NULL);
 	if (!org) {
 		aiplat_error_set(AIPLAT_EUSAGE, AIPLAT_ERRCLASS_INPUT, "which organization?");
-		return aiplat_error_hint("give --org SLUG (or set AIPLAT_ORG)");
+		return aiplat_error_set_field("org", NULL);
 	}
 	if (!user) {
 		aiplat_error_set(AIPLAT_EUSAGE, AIPLAT_ERRCLASS_INPUT, "whose usage?");
-		return aiplat_error_hint("give --user EMAIL, or act as the person with --as");
+		return aiplat_error_set_field("user", NULL);
 	}
-	if (!r->model)
-		return aiplat_error_set(AIPLAT_EUSAGE, AIPLAT_ERRCLASS_INPUT, "which model? give --model");
+	if (!r->model) {
+		aiplat_error_set(AIPLAT_EUSAGE, AIPLAT_ERRCLASS_INPUT, "which model?");
+		return aiplat_error_set_field("model", NULL);
+	}
 	if (!looks_like_uuid(org)) {
 		int rc = org_id_of(db, org, org_id);
 		if (rc)
@@ -115,8 +117,11 @@ int aiplat_quota_finish(aiplat_db *db, const char *reservation, bool settle, lon
 int aiplat_quota_reset(aiplat_db *db, bool dry_run, double lock_timeout_s, aiplat_table **out)
 {
 	if (aiplat_db_identity(db)->acting)
-		return aiplat_error_set(AIPLAT_EPERM, AIPLAT_ERRCLASS_ACCESS,
-		                        "quota reset is the platform's housekeeping (drop --as)");
+	{
+		aiplat_error_set(AIPLAT_EPERM, AIPLAT_ERRCLASS_ACCESS,
+		                 "quota reset is the platform's housekeeping, not a person's");
+		return aiplat_error_set_field("identity", NULL);
+	}
 	int rc = aiplat_lock_acquire(db, AIPLAT_LOCK_QUOTA_RESET, lock_timeout_s, "quota reset", NULL,
 	                             NULL);
 	if (rc)

@@ -12,6 +12,7 @@
 #include "aiplat/embedded.h"
 #include "aiplat/error.h"
 #include "aiplat/seed.h"
+#include "locks.h"
 
 static const char *const seeded_tables[] = {
 	"plans", "organization_types", "permissions", "roles", "role_permissions",
@@ -49,8 +50,11 @@ int aiplat_seed(aiplat_db *db, bool demo, aiplat_table **summary)
 	enum { N = sizeof(seeded_tables) / sizeof(seeded_tables[0]) };
 	long before[N], after[N];
 	if (aiplat_db_identity(db)->acting)
-		return aiplat_error_set(AIPLAT_EPERM, AIPLAT_ERRCLASS_ACCESS,
-		                        "seeding is done by the platform itself, not as a person (drop --as)");
+	{
+		aiplat_error_set(AIPLAT_EPERM, AIPLAT_ERRCLASS_ACCESS,
+		                 "seeding is done by the platform itself, not as a person");
+		return aiplat_error_set_field("identity", NULL);
+	}
 	char *present = NULL;
 	int rc = aiplat_db_query_value(db, &present,
 		"SELECT to_regclass('aiplat.org_system_model_config') IS NOT NULL", 0, NULL);
@@ -61,14 +65,14 @@ int aiplat_seed(aiplat_db *db, bool demo, aiplat_table **summary)
 	if (!migrated) {
 		aiplat_error_set(AIPLAT_EINVALID, AIPLAT_ERRCLASS_CONFIG,
 		                 "the database has no aiplat schema yet");
-		return aiplat_error_hint("run `aiplat migrate up` first");
+		return aiplat_error_set_field("schema", NULL);
 	}
 
 	if ((rc = aiplat_db_begin(db)) != 0)
 		return rc;
 	/* Serialise concurrent seeders: the second waits and then inserts nothing.
 	 * Row auditing is off for the bulk load; one summary row is written. */
-	rc = aiplat_db_exec(db, "SELECT pg_advisory_xact_lock(1634299508, 3),"
+	rc = aiplat_db_exec(db, "SELECT " AIPLAT_LOCK_XACT_SQL(AIPLAT_LOCK_SEED) ","
 	                        "       set_config('aiplat.audit', 'off', true)", 0, NULL);
 	if (!rc)
 		rc = count_rows(db, before);

@@ -75,7 +75,7 @@ static int find_role(aiplat_db *db, const char *org, const char *role, char id[3
 		return rc;
 	if (!v) {
 		aiplat_error_set(AIPLAT_EINVALID, AIPLAT_ERRCLASS_INPUT, "no role \"%s\"", role);
-		return aiplat_error_hint("roles: admin, user, viewer, or a custom role (`aiplat role list`)");
+		return aiplat_error_set_field("role", role);
 	}
 	snprintf(id, 37, "%s", v);
 	free(v);
@@ -97,16 +97,19 @@ int aiplat_tenant_create(aiplat_db *db, const aiplat_tenant_spec *s)
 		                        "organization slug \"%s\" must be lower-case letters, digits and "
 		                        "dashes (at most 63)", s->slug ? s->slug : "");
 	if (s->quota < 0)
-		return aiplat_error_set(AIPLAT_EINVALID, AIPLAT_ERRCLASS_INPUT,
-		                        "--quota must be a positive number of tokens");
+	{
+		aiplat_error_set(AIPLAT_EINVALID, AIPLAT_ERRCLASS_INPUT,
+		                 "quota must be a positive number of tokens");
+		return aiplat_error_set_field("quota", NULL);
+	}
 	int rc = aiplat_db_begin_audited(db, "tenant.create");
 	if (rc)
 		return rc;
 	const char *type = s->type ? s->type : "general", *plan = s->plan ? s->plan : "free";
 	const char *tz = s->time_zone ? s->time_zone : "UTC";
 	if ((rc = aiplat_require_superadmin(db, "create organizations")) ||
-	    (rc = aiplat_catalog_check_plan(db, plan, "--plan")) ||
-	    (rc = aiplat_catalog_check_type(db, type, "--type")) || (rc = check_time_zone(db, tz)))
+	    (rc = aiplat_catalog_check_plan(db, plan, "plan")) ||
+	    (rc = aiplat_catalog_check_type(db, type, "type")) || (rc = check_time_zone(db, tz)))
 		return finish(db, rc);
 	char quota[32];
 	snprintf(quota, sizeof(quota), "%lld", s->quota);

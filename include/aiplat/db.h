@@ -18,14 +18,12 @@ typedef struct aiplat_db aiplat_db;
 
 /* Where a connection string came from, for `-v` and error messages. */
 typedef enum aiplat_conn_source {
-	AIPLAT_CONN_FLAG = 0,        /* --db URL */
+	AIPLAT_CONN_EXPLICIT = 0,    /* given by the caller */
 	AIPLAT_CONN_AIPLAT_ENV,      /* AIPLAT_DATABASE_URL */
 	AIPLAT_CONN_DATABASE_URL,    /* DATABASE_URL */
 	AIPLAT_CONN_LIBPQ_ENV,       /* PGHOST, PGSERVICE, ... */
 	AIPLAT_CONN_DEV_CLUSTER,     /* the running `aiplat dev` cluster */
 } aiplat_conn_source;
-
-const char *aiplat_conn_source_name(aiplat_conn_source src);
 
 /*
  * Picks the connection string: explicit (may be NULL), then the environment,

@@ -5,8 +5,8 @@
  * and records details in a thread-local "last error": a message, an optional
  * hint, the subsystem (class), and when relevant the SQLSTATE of the database
  * error or the HTTP status of a provider response. The library never prints
- * and never exits; the front end turns codes into exit statuses with
- * aiplat_exit_code().
+ * and never exits; the front end (cmd/exit.h) turns codes into exit
+ * statuses.
  */
 #ifndef AIPLAT_ERROR_H
 #define AIPLAT_ERROR_H
@@ -51,6 +51,12 @@ typedef struct aiplat_error {
 	char provider_error[32];   /* AI providers: a stable kind (see aiplat/provider.h), else empty */
 	char request_id[128];      /* AI providers: the provider's request id, when it sent one */
 	int sql_position;          /* 1-based character offset into the statement, or 0 */
+	/* The input the error is about, in the API's words: a parameter or field
+	 * name ("org", "user", "model", "force", "lock_timeout", "sort"). A front
+	 * end names its own way of giving it (a flag, a form field); empty when
+	 * the error is about no one input. */
+	char field[48];
+	char value[128];           /* the value concerned, when the field names one */
 } aiplat_error;
 
 /* The last error recorded on this thread (code AIPLAT_OK when none). */
@@ -72,23 +78,14 @@ void aiplat_error_set_http_status(int status);
 /* For AI provider failures: the stable kind and the provider's request id. */
 void aiplat_error_set_provider(const char *kind, const char *request_id);
 void aiplat_error_set_sql_position(int position);
+/* Names the input the current error is about (and the value concerned, or
+ * NULL); returns the current code. */
+int aiplat_error_set_field(const char *field, const char *value);
 
 /* Maps a SQLSTATE to the aiplat_err code that describes it best. */
 int aiplat_err_from_sqlstate(const char *sqlstate);
 
-/* Stable process exit statuses (DESIGN.md section 3). */
-enum aiplat_exit {
-	AIPLAT_EXIT_OK = 0,
-	AIPLAT_EXIT_NEGATIVE = 1,
-	AIPLAT_EXIT_USAGE = 2,
-	AIPLAT_EXIT_DB = 3,
-	AIPLAT_EXIT_PROVIDER = 4,
-	AIPLAT_EXIT_INVALID = 5,
-	AIPLAT_EXIT_PERMISSION = 6,
-	AIPLAT_EXIT_BUSY = 7,
-	AIPLAT_EXIT_INTERNAL = 70,
-};
-int aiplat_exit_code(int code);
+/* "not_found", "busy", ...: a stable name for the code (JSON error output). */
 const char *aiplat_err_name(int code);
 
 #endif

@@ -93,8 +93,8 @@ typedef struct aiplat_provider {
 const aiplat_provider *aiplat_provider_get(aiplat_provider_kind kind);
 
 /*
- * The base URL for a kind when the environment overrides it
- * (AIPLAT_OPENAI_BASE_URL, AIPLAT_ANTHROPIC_BASE_URL: local servers,
+ * The base URL for a kind when the configuration overrides it
+ * (aiplat_config's openai_base_url, anthropic_base_url: local servers,
  * tests), else `configured`.
  */
 const char *aiplat_provider_endpoint(aiplat_provider_kind kind, const char *configured);

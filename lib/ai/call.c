@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "aiplat/db.h"
+#include "aiplat/config.h"
 #include "aiplat/error.h"
 #include "ai/adapter.h"
 #include "ai/http.h"
@@ -35,9 +36,10 @@ const char *aiplat_provider_kind_name(aiplat_provider_kind kind)
 
 const char *aiplat_provider_endpoint(aiplat_provider_kind kind, const char *configured)
 {
-	const char *env = getenv(kind == AIPLAT_PROVIDER_ANTHROPIC ? "AIPLAT_ANTHROPIC_BASE_URL"
-	                                                           : "AIPLAT_OPENAI_BASE_URL");
-	return env && *env ? env : configured;
+	const aiplat_config *conf = aiplat_config_get();
+	const char *over = kind == AIPLAT_PROVIDER_ANTHROPIC ? conf->anthropic_base_url
+	                                                     : conf->openai_base_url;
+	return over && *over ? over : configured;
 }
 
 void aiplat_ai_response_dispose(aiplat_ai_response *r)
@@ -326,7 +328,10 @@ int ai_call(const ai_adapter *a, const aiplat_provider_config *cfg, const aiplat
 			                      timed_out ? "no answer in time: " : "cannot reach the provider: ",
 			                      h.curl_error);
 			if (timed_out)
-				aiplat_error_hint("the per-attempt limit was %.0f s (--timeout)", h.timeout_s);
+			{
+				aiplat_error_hint("the per-attempt limit was %.0f s", h.timeout_s);
+				aiplat_error_set_field("timeout", NULL);
+			}
 			break;
 		}
 		if (h.status >= 200 && h.status < 300) {

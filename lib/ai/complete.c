@@ -20,6 +20,7 @@
 #include <string.h>
 #include "aiplat/ai.h"
 #include "aiplat/buf.h"
+#include "aiplat/config.h"
 #include "aiplat/error.h"
 #include "aiplat/quota.h"
 
@@ -70,7 +71,9 @@ int aiplat_render_template(const char *tmpl, const char *input, const char *cons
 		if (!v) {
 			aiplat_buf_dispose(&b);
 			aiplat_error_set(AIPLAT_EUSAGE, AIPLAT_ERRCLASS_INPUT, "the task needs {{%.*s}}", (int)n, name);
-			return aiplat_error_hint("give it as the prompt, or --var %.*s=VALUE", (int)n, name);
+			char var[128];
+			snprintf(var, sizeof(var), "%.*s", (int)n, name);
+			return aiplat_error_set_field("var", var);
 		}
 		aiplat_buf_puts(&b, v);
 		p = close + 2;
@@ -104,7 +107,7 @@ static int check_flag(aiplat_db *db, const char *org_id, const char *org_slug)
 	if (off) {
 		aiplat_error_set(AIPLAT_EPERM, AIPLAT_ERRCLASS_ACCESS,
 		                 "AI features are switched off for %s (feature flag ai)", org_slug);
-		return aiplat_error_hint("an admin turns them on with: aiplat flag set ai on --org %s", org_slug);
+		return aiplat_error_set_field("ai_flag", org_slug);
 	}
 	return 0;
 }
@@ -131,8 +134,7 @@ static int build_prompt(aiplat_db *db, const char *org_id, const aiplat_complete
 	if (!tmpl) {
 		aiplat_error_set(AIPLAT_EINVALID, AIPLAT_ERRCLASS_INPUT, "no task or prompt \"%s\" for %s",
 		                 o->task, o->model);
-		return aiplat_error_hint("aiplat model show %s lists its tasks; aiplat prompt list the prompts",
-		                         o->model);
+		return aiplat_error_set_field("task", o->model);
 	}
 	rc = aiplat_render_template(tmpl, o->input, o->vars, o->nvars, prompt);
 	free(tmpl);
@@ -198,7 +200,7 @@ static int explain_hidden(aiplat_db *db, const call_target *t, const char *model
 static int fetch_config(aiplat_db *db, const char *reservation, aiplat_provider_config *cfg,
                         PGresult **res_out, char **key_out)
 {
-	const char *params[2] = { reservation, getenv("AIPLAT_SECRET_KEY") };
+	const char *params[2] = { reservation, aiplat_config_get()->secret_key };
 	PGresult *r = NULL;
 	int rc = aiplat_db_query_as(db, &r,
 		"SELECT provider_kind, endpoint, provider_model, max_tokens, system_message, api_key_ref,"
@@ -222,7 +224,8 @@ static int fetch_config(aiplat_db *db, const char *reservation, aiplat_provider_
 		*key_out = strdup(PQgetvalue(r, 0, 6));
 	} else if (!PQgetisnull(r, 0, 5) && !strncmp(PQgetvalue(r, 0, 5), "env:", 4)) {
 		const char *name = PQgetvalue(r, 0, 5) + 4;
-		const char *v = getenv(name);
+		const aiplat_config *conf = aiplat_config_get();
+		const char *v = conf->resolve_key_ref ? conf->resolve_key_ref(name, conf->resolve_arg) : NULL;
 		if (!v || !*v) {
 			aiplat_error_set(AIPLAT_EPROVIDER, AIPLAT_ERRCLASS_CONFIG,
 			                 "model %s takes its API key from %s, which is not set", PQgetvalue(r, 0, 7), name);
@@ -331,7 +334,7 @@ static int call_model(aiplat_db *db, const call_target *t, const char *model, co
 	long model_cap = !PQgetisnull(shape, 0, 2) ? atol(PQgetvalue(shape, 0, 2)) : 0;
 	if (o->max_tokens > 0 && model_cap > 0 && o->max_tokens > model_cap) {
 		aiplat_error_set(AIPLAT_EINVALID, AIPLAT_ERRCLASS_INPUT,
-		                 "--max-tokens %ld is more than %s allows (%ld)", o->max_tokens, PQgetvalue(shape, 0, 1),
+		                 "max_tokens %ld is more than %s allows (%ld)", o->max_tokens, PQgetvalue(shape, 0, 1),
 		                 model_cap);
 		PQclear(shape);
 		free(prompt);
@@ -425,14 +428,16 @@ int aiplat_ai_complete(aiplat_db *db, const aiplat_complete_opts *o, aiplat_comp
 	const aiplat_identity *who = aiplat_db_identity(db);
 	if (!who->org_id[0]) {
 		aiplat_error_set(AIPLAT_EUSAGE, AIPLAT_ERRCLASS_INPUT, "which organization?");
-		return aiplat_error_hint("give --org SLUG (or set AIPLAT_ORG)");
+		return aiplat_error_set_field("org", NULL);
 	}
-	if (!o->model)
-		return aiplat_error_set(AIPLAT_EUSAGE, AIPLAT_ERRCLASS_INPUT, "which model? give --model");
+	if (!o->model) {
+		aiplat_error_set(AIPLAT_EUSAGE, AIPLAT_ERRCLASS_INPUT, "which model?");
+		return aiplat_error_set_field("model", NULL);
+	}
 	call_target t = { who->org_id, o->user ? o->user : (who->acting ? who->user_id : NULL) };
 	if (!t.user) {
 		aiplat_error_set(AIPLAT_EUSAGE, AIPLAT_ERRCLASS_INPUT, "whose call?");
-		return aiplat_error_hint("act as the person with --as EMAIL (or give --user EMAIL)");
+		return aiplat_error_set_field("user", NULL);
 	}
 	/* Reads run in short transactions of the identity; the reservation and
 	 * settlement are their own (a call may take minutes: no transaction

@@ -25,8 +25,11 @@ int aiplat_flag_set(aiplat_db *db, const char *name, bool enabled, const char *v
 		json_t *doc = json_loads(value, JSON_DECODE_ANY, &err);
 		json_decref(doc);
 		if (!doc)
-			return aiplat_error_set(AIPLAT_EINVALID, AIPLAT_ERRCLASS_INPUT, "--value is not JSON: %s",
-			                        err.text);
+		{
+			aiplat_error_set(AIPLAT_EINVALID, AIPLAT_ERRCLASS_INPUT, "value is not JSON: %s",
+			                 err.text);
+			return aiplat_error_set_field("value", NULL);
+		}
 	}
 	int rc = aiplat_db_begin_audited(db, org ? "flag.set" : "flag.set_global");
 	if (rc)

@@ -35,6 +35,7 @@
 #include "aiplat/buf.h"
 #include "aiplat/error.h"
 #include "aiplat/usage.h"
+#include "locks.h"
 #include "util/csv.h"
 #include "util/eventset.h"
 #include "util/map.h"
@@ -1267,8 +1268,11 @@ int aiplat_usage_import(aiplat_db *db, const aiplat_import_opts *opts, aiplat_im
 {
 	memset(res, 0, sizeof(*res));
 	if (aiplat_db_identity(db)->acting)
-		return aiplat_error_set(AIPLAT_EPERM, AIPLAT_ERRCLASS_ACCESS,
-		                        "usage import is done by the platform itself (drop --as)");
+	{
+		aiplat_error_set(AIPLAT_EPERM, AIPLAT_ERRCLASS_ACCESS,
+		                 "usage import is done by the platform itself, not as a person");
+		return aiplat_error_set_field("identity", NULL);
+	}
 	int rc = aiplat_table_new(&res->errors, 2);
 	if (rc)
 		return rc;
@@ -1307,7 +1311,7 @@ int aiplat_usage_import(aiplat_db *db, const aiplat_import_opts *opts, aiplat_im
 	if ((rc = aiplat_db_begin(db)) != 0)
 		goto out;
 	rc = aiplat_db_exec_script(db,
-		"SELECT pg_advisory_xact_lock(1634299508, 5);"
+		"SELECT " AIPLAT_LOCK_XACT_SQL(AIPLAT_LOCK_USAGE_IMPORT) ";"
 		/* Short, many statements: compiling them would cost more than it saves. */
 		"SET LOCAL jit = off;"
 		"CREATE TEMP TABLE usage_import_keys (idx int, organization_id uuid, occurred_at timestamptz,"
@@ -1325,7 +1329,7 @@ int aiplat_usage_import(aiplat_db *db, const aiplat_import_opts *opts, aiplat_im
 		rc = aiplat_error_set(AIPLAT_EINVALID, AIPLAT_ERRCLASS_INPUT,
 		                      "%llu invalid line%s in %s; nothing was imported",
 		                      (unsigned long long)res->invalid, res->invalid == 1 ? "" : "s", opts->path);
-		aiplat_error_hint("fix them, or load only the valid lines with --skip-invalid");
+		aiplat_error_set_field("skip_invalid", NULL);
 	}
 	if (!rc)
 		rc = apply_deltas(&im);

@@ -50,9 +50,10 @@ static int parse_dims(const char *by, enum dim *dims, int *n)
 			if (dims[i] == (enum dim)found)
 				found = -2;
 		if (found < 0) {
-			aiplat_error_set(AIPLAT_EUSAGE, AIPLAT_ERRCLASS_INPUT, "%s \"%.*s\" in --by",
+			aiplat_error_set(AIPLAT_EUSAGE, AIPLAT_ERRCLASS_INPUT, "by: %s \"%.*s\"",
 			                 found == -2 ? "repeated" : "unknown grouping", (int)len, s);
-			return aiplat_error_hint("group by org, model, user or day, or several: --by day,model");
+			aiplat_error_hint("group by org, model, user or day, or several: day,model");
+			return aiplat_error_set_field("by", NULL);
 		}
 		dims[(*n)++] = (enum dim)found;
 		s += len;
@@ -91,8 +92,9 @@ static int parse_bound(const char *s, const char *what, char date[16], char days
 		}
 	}
 	aiplat_error_set(AIPLAT_EUSAGE, AIPLAT_ERRCLASS_INPUT, "%s \"%s\" is not a day", what, s);
-	return aiplat_error_hint("reports count whole local days: give YYYY-MM-DD, today, yesterday "
-	                         "or an age such as 7d or 2w");
+	aiplat_error_hint("reports count whole local days: give YYYY-MM-DD, today, yesterday "
+	                  "or an age such as 7d or 2w");
+	return aiplat_error_set_field(what, s);
 }
 
 /* An organisation's or person's id, or AIPLAT_EINVALID when unknown. */
@@ -144,7 +146,7 @@ static int scope(aiplat_db *db, const aiplat_report_opts *o, char org[40], char 
 	}
 	if (!org[0]) {
 		aiplat_error_set(AIPLAT_EUSAGE, AIPLAT_ERRCLASS_INPUT, "which organization's usage?");
-		return aiplat_error_hint("give --org SLUG (or set AIPLAT_ORG)");
+		return aiplat_error_set_field("org", NULL);
 	}
 	if (strcmp(org, who->org_id) != 0)
 		return aiplat_error_set(AIPLAT_EPERM, AIPLAT_ERRCLASS_ACCESS,
@@ -240,8 +242,10 @@ int aiplat_usage_report(aiplat_db *db, const aiplat_report_opts *o, aiplat_table
 	if ((rc = parse_dims(o->by, dims, &ndims)) != 0)
 		return rc;
 	if (o->period && (o->since || o->until)) {
-		aiplat_error_set(AIPLAT_EUSAGE, AIPLAT_ERRCLASS_INPUT, "--period and --since/--until both given");
-		return aiplat_error_hint("--period is the current day, week or month; pick one way");
+		aiplat_error_set(AIPLAT_EUSAGE, AIPLAT_ERRCLASS_INPUT,
+		                 "period and a since/until range both given");
+		aiplat_error_hint("the period is the current day, week or month; pick one way");
+		return aiplat_error_set_field("period", NULL);
 	}
 	const char *period = NULL;
 	if (o->period) {
@@ -256,12 +260,15 @@ int aiplat_usage_report(aiplat_db *db, const aiplat_report_opts *o, aiplat_table
 			                        "unknown period \"%s\" (day, week or month)", o->period);
 	}
 	char since[16] = "", since_ago[16] = "", until[16] = "", until_ago[16] = "";
-	if (o->since && (rc = parse_bound(o->since, "--since", since, since_ago)) != 0)
+	if (o->since && (rc = parse_bound(o->since, "since", since, since_ago)) != 0)
 		return rc;
-	if (o->until && (rc = parse_bound(o->until, "--until", until, until_ago)) != 0)
+	if (o->until && (rc = parse_bound(o->until, "until", until, until_ago)) != 0)
 		return rc;
 	if (o->top < 0)
-		return aiplat_error_set(AIPLAT_EUSAGE, AIPLAT_ERRCLASS_INPUT, "--top must be positive");
+	{
+		aiplat_error_set(AIPLAT_EUSAGE, AIPLAT_ERRCLASS_INPUT, "top must be positive");
+		return aiplat_error_set_field("top", NULL);
+	}
 
 	if ((rc = aiplat_db_begin(db)) != 0)
 		return rc;

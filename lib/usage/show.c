@@ -19,7 +19,7 @@ int aiplat_usage_show(aiplat_db *db, const char *user, bool bar, aiplat_table **
 		return rc;
 	if (!user && !who->acting) {
 		aiplat_error_set(AIPLAT_EUSAGE, AIPLAT_ERRCLASS_INPUT, "whose usage?");
-		return aiplat_error_hint("give --user EMAIL, or act as the person with --as");
+		return aiplat_error_set_field("user", NULL);
 	}
 	if ((rc = aiplat_db_begin(db)) != 0)
 		return rc;

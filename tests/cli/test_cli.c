@@ -24,10 +24,10 @@ static void test_help_and_version(void **state)
 	run_aiplat(&r, NULL, NULL, "--help", NULL);
 	expect_exit(&r, 0, "--help");
 	assert_true(contains(r.out, "usage: aiplat"));
-	for (int i = 0; cli_commands[i]; i++) {
+	CLI_FOR_EACH_COMMAND(g, c) {
 		char name[128];
-		cli_command_fullname(cli_commands[i], name, sizeof(name));
-		bool hidden = cli_commands[i]->flags & CMD_HIDDEN;
+		cli_command_fullname(c, name, sizeof(name));
+		bool hidden = c->flags & CMD_HIDDEN;
 		if (contains(r.out, name) == hidden)
 			fail_msg("--help %s \"%s\"", hidden ? "lists the hidden" : "does not list", name);
 	}
@@ -67,23 +67,23 @@ static void test_help_and_version(void **state)
 static void test_every_command_help(void **state)
 {
 	(void)state;
-	for (int i = 0; cli_commands[i]; i++) {
-		const struct cli_command *c = cli_commands[i];
+	CLI_FOR_EACH_COMMAND(g, c) {
+		const char *group = (*g)->name;
 		const char *argv[8];
 		int n = 0;
-		if (c->group)
-			argv[n++] = c->group;
+		if (group)
+			argv[n++] = group;
 		argv[n++] = c->name;
 		argv[n++] = "--help";
 		argv[n] = NULL;
 		run_result r;
 		run_aiplat_argv(&r, NULL, NULL, argv);
 		char what[160];
-		snprintf(what, sizeof(what), "%s %s --help", c->group ? c->group : "", c->name);
+		snprintf(what, sizeof(what), "%s %s --help", group ? group : "", c->name);
 		expect_exit(&r, 0, what);
 		char usage[160];
-		snprintf(usage, sizeof(usage), "usage: aiplat %s%s%s", c->group ? c->group : "",
-		         c->group ? " " : "", c->name);
+		snprintf(usage, sizeof(usage), "usage: aiplat %s%s%s", group ? group : "",
+		         group ? " " : "", c->name);
 		if (!contains(r.out, usage))
 			fail_msg("%s: no \"%s\" in:\n%s", what, usage, r.out);
 		for (const struct cli_option *o = c->options; o && o->name; o++) {
@@ -96,8 +96,8 @@ static void test_every_command_help(void **state)
 
 		argv[0] = "help";
 		n = 1;
-		if (c->group)
-			argv[n++] = c->group;
+		if (group)
+			argv[n++] = group;
 		argv[n++] = c->name;
 		argv[n] = NULL;
 		run_aiplat_argv(&r, NULL, NULL, argv);
@@ -255,18 +255,18 @@ static void test_generated_files_match(void **state)
 	char gen[512], committed[512];
 	snprintf(gen, sizeof(gen), "%s/man/aiplat.1", dir);
 	compare_file(gen, AIPLAT_SOURCE_DIR "/man/aiplat.1");
-	for (const struct cli_group *g = cli_groups; g->name; g++) {
-		snprintf(gen, sizeof(gen), "%s/man/aiplat-%s.1", dir, g->name);
-		snprintf(committed, sizeof(committed), "%s/man/aiplat-%s.1", AIPLAT_SOURCE_DIR, g->name);
+	CLI_FOR_EACH_GROUP(g) {
+		snprintf(gen, sizeof(gen), "%s/man/aiplat-%s.1", dir, (*g)->name);
+		snprintf(committed, sizeof(committed), "%s/man/aiplat-%s.1", AIPLAT_SOURCE_DIR, (*g)->name);
 		compare_file(gen, committed);
 	}
 	/* The man page lists every visible command. */
 	char *man = read_file(AIPLAT_SOURCE_DIR "/man/aiplat.1");
-	for (int i = 0; cli_commands[i]; i++) {
-		if (cli_commands[i]->flags & CMD_HIDDEN)
+	CLI_FOR_EACH_COMMAND(g, c) {
+		if (c->flags & CMD_HIDDEN)
 			continue;
 		char name[128], roff[160];
-		cli_command_fullname(cli_commands[i], name, sizeof(name));
+		cli_command_fullname(c, name, sizeof(name));
 		snprintf(roff, sizeof(roff), "aiplat %s", name);
 		for (char *p = roff; *p; p++)
 			if (*p == '-')

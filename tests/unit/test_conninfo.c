@@ -13,6 +13,8 @@
 #include <unistd.h>
 #include "aiplat/db.h"
 #include "aiplat/error.h"
+#include "cli.h"
+#include "error-hints.h"
 
 /* Every variable the resolver (or the dev cluster lookup) reads. */
 static const char *const managed_vars[] = {
@@ -142,7 +144,7 @@ static void test_explicit_url_wins(void **state)
 	aiplat_conn_source src = AIPLAT_CONN_DEV_CLUSTER;
 	assert_int_equal(aiplat_conninfo_resolve(&out, &src, "postgresql://flag/db"), 0);
 	assert_string_equal(out, "postgresql://flag/db");
-	assert_int_equal(src, AIPLAT_CONN_FLAG);
+	assert_int_equal(src, AIPLAT_CONN_EXPLICIT);
 	free(out);
 }
 
@@ -151,7 +153,7 @@ static void test_empty_explicit_url_is_ignored(void **state)
 	(void)state;
 	set_everything();
 	char *out = NULL;
-	aiplat_conn_source src = AIPLAT_CONN_FLAG;
+	aiplat_conn_source src = AIPLAT_CONN_EXPLICIT;
 	assert_int_equal(aiplat_conninfo_resolve(&out, &src, ""), 0);
 	assert_string_equal(out, "postgresql://aiplat-env/db");
 	assert_int_equal(src, AIPLAT_CONN_AIPLAT_ENV);
@@ -163,7 +165,7 @@ static void test_aiplat_database_url_beats_database_url(void **state)
 	(void)state;
 	set_everything();
 	char *out = NULL;
-	aiplat_conn_source src = AIPLAT_CONN_FLAG;
+	aiplat_conn_source src = AIPLAT_CONN_EXPLICIT;
 	assert_int_equal(aiplat_conninfo_resolve(&out, &src, NULL), 0);
 	assert_string_equal(out, "postgresql://aiplat-env/db");
 	assert_int_equal(src, AIPLAT_CONN_AIPLAT_ENV);
@@ -177,7 +179,7 @@ static void test_database_url_beats_libpq_env(void **state)
 	setenv("PGHOST", "pghost.example", 1);
 	setenv("PGSERVICE", "svc", 1);
 	char *out = NULL;
-	aiplat_conn_source src = AIPLAT_CONN_FLAG;
+	aiplat_conn_source src = AIPLAT_CONN_EXPLICIT;
 	assert_int_equal(aiplat_conninfo_resolve(&out, &src, NULL), 0);
 	assert_string_equal(out, "postgresql://database-url/db");
 	assert_int_equal(src, AIPLAT_CONN_DATABASE_URL);
@@ -192,7 +194,7 @@ static void test_each_libpq_variable_alone(void **state)
 	for (const char *const *var = vars; *var; var++) {
 		setenv(*var, "x", 1);
 		char *out = NULL;
-		aiplat_conn_source src = AIPLAT_CONN_FLAG;
+		aiplat_conn_source src = AIPLAT_CONN_EXPLICIT;
 		int rc = aiplat_conninfo_resolve(&out, &src, NULL);
 		if (rc != 0)
 			fail_msg("%s alone: rc %d (%s)", *var, rc, aiplat_error_last()->message);
@@ -211,7 +213,7 @@ static void test_libpq_env_beats_dev_cluster(void **state)
 	fake_running_cluster(*state);
 	setenv("PGPORT", "5433", 1);
 	char *out = NULL;
-	aiplat_conn_source src = AIPLAT_CONN_FLAG;
+	aiplat_conn_source src = AIPLAT_CONN_EXPLICIT;
 	assert_int_equal(aiplat_conninfo_resolve(&out, &src, NULL), 0);
 	assert_string_equal(out, "");
 	assert_int_equal(src, AIPLAT_CONN_LIBPQ_ENV);
@@ -223,7 +225,7 @@ static void test_running_dev_cluster(void **state)
 	struct fixture *fx = *state;
 	fake_running_cluster(fx);
 	char *out = NULL, want[256];
-	aiplat_conn_source src = AIPLAT_CONN_FLAG;
+	aiplat_conn_source src = AIPLAT_CONN_EXPLICIT;
 	assert_int_equal(aiplat_conninfo_resolve(&out, &src, NULL), 0);
 	expected_dev_url(fx, want, sizeof(want));
 	assert_string_equal(out, want);
@@ -239,7 +241,7 @@ static void test_empty_env_vars_are_ignored(void **state)
 	setenv("AIPLAT_DATABASE_URL", "", 1);
 	setenv("DATABASE_URL", "postgresql://database-url/db", 1);
 	char *out = NULL;
-	aiplat_conn_source src = AIPLAT_CONN_FLAG;
+	aiplat_conn_source src = AIPLAT_CONN_EXPLICIT;
 	assert_int_equal(aiplat_conninfo_resolve(&out, &src, NULL), 0);
 	assert_string_equal(out, "postgresql://database-url/db");
 	assert_int_equal(src, AIPLAT_CONN_DATABASE_URL);
@@ -259,7 +261,7 @@ static void test_nothing_configured(void **state)
 {
 	(void)state;
 	char *out = NULL;
-	aiplat_conn_source src = AIPLAT_CONN_FLAG;
+	aiplat_conn_source src = AIPLAT_CONN_EXPLICIT;
 	int rc = aiplat_conninfo_resolve(&out, &src, NULL);
 	assert_int_equal(rc, AIPLAT_ECONNECT);
 	assert_null(out);
@@ -267,9 +269,14 @@ static void test_nothing_configured(void **state)
 	assert_int_equal(e->code, AIPLAT_ECONNECT);
 	assert_int_equal(e->klass, AIPLAT_ERRCLASS_CONFIG);
 	assert_string_equal(e->message, "no database configured");
-	assert_non_null(strstr(e->hint, "`aiplat dev start`"));
-	assert_non_null(strstr(e->hint, "AIPLAT_DATABASE_URL"));
-	assert_int_equal(aiplat_exit_code(rc), 3);
+	/* The library names what is missing; the front end says how to give it. */
+	assert_string_equal(e->field, "database");
+	struct cli_ctx ctx = { 0 };
+	char message[1200], hint[1100];
+	cli_explain_error(&ctx, e, message, sizeof(message), hint, sizeof(hint));
+	assert_non_null(strstr(hint, "`aiplat dev start`"));
+	assert_non_null(strstr(hint, "AIPLAT_DATABASE_URL"));
+	assert_int_equal(cli_exit_status(rc), 3);
 }
 
 static void test_stopped_dev_cluster_is_not_used(void **state)
@@ -283,7 +290,7 @@ static void test_stopped_dev_cluster_is_not_used(void **state)
 	char *out = NULL;
 	assert_int_equal(aiplat_conninfo_resolve(&out, NULL, NULL), AIPLAT_ECONNECT);
 	assert_null(out);
-	assert_non_null(strstr(aiplat_error_last()->hint, "aiplat dev start"));
+	assert_string_equal(aiplat_error_last()->field, "database");
 }
 
 static void test_source_may_be_null(void **state)
@@ -300,12 +307,12 @@ static void test_source_may_be_null(void **state)
 static void test_conn_source_names(void **state)
 {
 	(void)state;
-	assert_string_equal(aiplat_conn_source_name(AIPLAT_CONN_FLAG), "--db");
-	assert_string_equal(aiplat_conn_source_name(AIPLAT_CONN_AIPLAT_ENV), "AIPLAT_DATABASE_URL");
-	assert_string_equal(aiplat_conn_source_name(AIPLAT_CONN_DATABASE_URL), "DATABASE_URL");
-	assert_string_equal(aiplat_conn_source_name(AIPLAT_CONN_LIBPQ_ENV), "libpq environment");
-	assert_string_equal(aiplat_conn_source_name(AIPLAT_CONN_DEV_CLUSTER), "development cluster");
-	assert_string_equal(aiplat_conn_source_name((aiplat_conn_source)99), "?");
+	assert_string_equal(cli_conn_source_name(AIPLAT_CONN_EXPLICIT), "--db");
+	assert_string_equal(cli_conn_source_name(AIPLAT_CONN_AIPLAT_ENV), "AIPLAT_DATABASE_URL");
+	assert_string_equal(cli_conn_source_name(AIPLAT_CONN_DATABASE_URL), "DATABASE_URL");
+	assert_string_equal(cli_conn_source_name(AIPLAT_CONN_LIBPQ_ENV), "libpq environment");
+	assert_string_equal(cli_conn_source_name(AIPLAT_CONN_DEV_CLUSTER), "development cluster");
+	assert_string_equal(cli_conn_source_name((aiplat_conn_source)99), "?");
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)

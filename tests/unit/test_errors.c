@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "aiplat/error.h"
+#include "exit.h"
 
 static int clear_error(void **state)
 {
@@ -23,47 +24,47 @@ static int clear_error(void **state)
 static void test_exit_code_each_error(void **state)
 {
 	(void)state;
-	assert_int_equal(aiplat_exit_code(AIPLAT_OK), 0);
-	assert_int_equal(aiplat_exit_code(AIPLAT_ENEGATIVE), 1);
-	assert_int_equal(aiplat_exit_code(AIPLAT_EUSAGE), 2);
-	assert_int_equal(aiplat_exit_code(AIPLAT_ECONNECT), 3);
-	assert_int_equal(aiplat_exit_code(AIPLAT_EPROVIDER), 4);
-	assert_int_equal(aiplat_exit_code(AIPLAT_EINVALID), 5);
-	assert_int_equal(aiplat_exit_code(AIPLAT_EPERM), 6);
-	assert_int_equal(aiplat_exit_code(AIPLAT_EBUSY), 7);
-	assert_int_equal(aiplat_exit_code(AIPLAT_EINTERNAL), 70);
+	assert_int_equal(cli_exit_status(AIPLAT_OK), 0);
+	assert_int_equal(cli_exit_status(AIPLAT_ENEGATIVE), 1);
+	assert_int_equal(cli_exit_status(AIPLAT_EUSAGE), 2);
+	assert_int_equal(cli_exit_status(AIPLAT_ECONNECT), 3);
+	assert_int_equal(cli_exit_status(AIPLAT_EPROVIDER), 4);
+	assert_int_equal(cli_exit_status(AIPLAT_EINVALID), 5);
+	assert_int_equal(cli_exit_status(AIPLAT_EPERM), 6);
+	assert_int_equal(cli_exit_status(AIPLAT_EBUSY), 7);
+	assert_int_equal(cli_exit_status(AIPLAT_EINTERNAL), 70);
 }
 
 static void test_exit_code_folded_errors(void **state)
 {
 	(void)state;
 	/* "does not exist" is a negative answer; "already exists" is bad input. */
-	assert_int_equal(aiplat_exit_code(AIPLAT_ENOTFOUND), AIPLAT_EXIT_NEGATIVE);
-	assert_int_equal(aiplat_exit_code(AIPLAT_EEXISTS), AIPLAT_EXIT_INVALID);
+	assert_int_equal(cli_exit_status(AIPLAT_ENOTFOUND), CLI_EXIT_NEGATIVE);
+	assert_int_equal(cli_exit_status(AIPLAT_EEXISTS), CLI_EXIT_INVALID);
 }
 
 static void test_exit_code_unknown_codes_are_internal(void **state)
 {
 	(void)state;
-	assert_int_equal(aiplat_exit_code(-10), 70);
-	assert_int_equal(aiplat_exit_code(-69), 70);
-	assert_int_equal(aiplat_exit_code(-1000), 70);
-	assert_int_equal(aiplat_exit_code(1), 70);
+	assert_int_equal(cli_exit_status(-10), 70);
+	assert_int_equal(cli_exit_status(-69), 70);
+	assert_int_equal(cli_exit_status(-1000), 70);
+	assert_int_equal(cli_exit_status(1), 70);
 }
 
 static void test_exit_enum_values(void **state)
 {
 	(void)state;
 	/* The documented statuses are part of the interface. */
-	assert_int_equal(AIPLAT_EXIT_OK, 0);
-	assert_int_equal(AIPLAT_EXIT_NEGATIVE, 1);
-	assert_int_equal(AIPLAT_EXIT_USAGE, 2);
-	assert_int_equal(AIPLAT_EXIT_DB, 3);
-	assert_int_equal(AIPLAT_EXIT_PROVIDER, 4);
-	assert_int_equal(AIPLAT_EXIT_INVALID, 5);
-	assert_int_equal(AIPLAT_EXIT_PERMISSION, 6);
-	assert_int_equal(AIPLAT_EXIT_BUSY, 7);
-	assert_int_equal(AIPLAT_EXIT_INTERNAL, 70);
+	assert_int_equal(CLI_EXIT_OK, 0);
+	assert_int_equal(CLI_EXIT_NEGATIVE, 1);
+	assert_int_equal(CLI_EXIT_USAGE, 2);
+	assert_int_equal(CLI_EXIT_DB, 3);
+	assert_int_equal(CLI_EXIT_PROVIDER, 4);
+	assert_int_equal(CLI_EXIT_INVALID, 5);
+	assert_int_equal(CLI_EXIT_PERMISSION, 6);
+	assert_int_equal(CLI_EXIT_BUSY, 7);
+	assert_int_equal(CLI_EXIT_INTERNAL, 70);
 }
 
 /* ---- SQLSTATE mapping ------------------------------------------------------ */

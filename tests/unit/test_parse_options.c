@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
-#include "commands.h"
+#include "cli.h"
 #include "parse-options.h"
 
 /*
@@ -70,7 +70,7 @@ static void test_group_command(void **state)
 	struct cli_parse p;
 	assert_int_equal(PARSE(&p, "migrate", "up"), 0);
 	assert_ptr_equal(p.group, cli_find_group("migrate"));
-	assert_ptr_equal(p.cmd, &cmd_migrate_up);
+	assert_ptr_equal(p.cmd, cli_find_command("migrate", "up"));
 	assert_int_equal(p.nargs, 0);
 	assert_int_equal(p.values.count, 0);
 	cli_parse_dispose(&p);
@@ -82,7 +82,7 @@ static void test_top_level_command(void **state)
 	struct cli_parse p;
 	assert_int_equal(PARSE(&p, "help", "migrate", "up"), 0);
 	assert_null(p.group);
-	assert_ptr_equal(p.cmd, &cmd_help);
+	assert_ptr_equal(p.cmd, cli_find_command(NULL, "help"));
 	assert_int_equal(p.nargs, 2);
 	assert_string_equal(p.args[0], "migrate");
 	assert_string_equal(p.args[1], "up");
@@ -128,7 +128,7 @@ static void test_hidden_command_runs_but_is_not_suggested(void **state)
 	(void)state;
 	struct cli_parse p;
 	assert_int_equal(PARSE(&p, "gen-docs"), 0);
-	assert_ptr_equal(p.cmd, &cmd_gen_docs);
+	assert_ptr_equal(p.cmd, cli_find_command(NULL, "gen-docs"));
 	cli_parse_dispose(&p);
 	EXPECT_FAIL("unknown command \"gen-doc\"", "see `aiplat help`", "gen-doc");
 }
@@ -140,7 +140,7 @@ static void test_global_option_before_command(void **state)
 	(void)state;
 	struct cli_parse p;
 	assert_int_equal(PARSE(&p, "-q", "--format", "json", "migrate", "up"), 0);
-	assert_ptr_equal(p.cmd, &cmd_migrate_up);
+	assert_ptr_equal(p.cmd, cli_find_command("migrate", "up"));
 	assert_int_equal(p.values.count, 2);
 	assert_string_equal(cli_values_get(&p.values, "quiet"), "1");
 	assert_string_equal(cli_values_get(&p.values, "format"), "json");
@@ -152,7 +152,7 @@ static void test_global_option_after_command(void **state)
 	(void)state;
 	struct cli_parse p;
 	assert_int_equal(PARSE(&p, "migrate", "status", "--db", "postgresql:///x", "--no-color"), 0);
-	assert_ptr_equal(p.cmd, &cmd_migrate_status);
+	assert_ptr_equal(p.cmd, cli_find_command("migrate", "status"));
 	assert_string_equal(cli_values_get(&p.values, "db"), "postgresql:///x");
 	assert_string_equal(cli_values_get(&p.values, "no-color"), "1");
 	assert_int_equal(p.nargs, 0);
@@ -164,7 +164,7 @@ static void test_global_option_between_group_and_command(void **state)
 	(void)state;
 	struct cli_parse p;
 	assert_int_equal(PARSE(&p, "migrate", "--org", "acme", "up"), 0);
-	assert_ptr_equal(p.cmd, &cmd_migrate_up);
+	assert_ptr_equal(p.cmd, cli_find_command("migrate", "up"));
 	assert_string_equal(cli_values_get(&p.values, "org"), "acme");
 	cli_parse_dispose(&p);
 }
@@ -233,7 +233,7 @@ static void test_short_flag_cluster(void **state)
 	(void)state;
 	struct cli_parse p;
 	assert_int_equal(PARSE(&p, "-qv", "seed", "-vh"), 0);
-	assert_ptr_equal(p.cmd, &cmd_seed);
+	assert_ptr_equal(p.cmd, cli_find_command(NULL, "seed"));
 	assert_int_equal(count_values(&p, "quiet"), 1);
 	assert_int_equal(count_values(&p, "verbose"), 2);
 	assert_int_equal(count_values(&p, "help"), 1);
@@ -247,7 +247,7 @@ static void test_short_option_value_attached_and_separate(void **state)
 	(void)state;
 	struct cli_parse p;
 	assert_int_equal(PARSE(&p, "dev", "start", "-cfsync=off", "-c", "shared_buffers=16MB"), 0);
-	assert_ptr_equal(p.cmd, &cmd_dev_start);
+	assert_ptr_equal(p.cmd, cli_find_command("dev", "start"));
 	assert_int_equal(p.values.count, 2);
 	/* Repeatable: both kept, in order; cli_values_get returns the last. */
 	assert_string_equal(p.values.items[0].opt->name, "server-option");
@@ -318,7 +318,7 @@ static void test_double_dash_ends_options(void **state)
 	(void)state;
 	struct cli_parse p;
 	assert_int_equal(PARSE(&p, "migrate", "new", "--", "--not-an-option"), 0);
-	assert_ptr_equal(p.cmd, &cmd_migrate_new);
+	assert_ptr_equal(p.cmd, cli_find_command("migrate", "new"));
 	assert_int_equal(p.nargs, 1);
 	assert_string_equal(p.args[0], "--not-an-option");
 	assert_int_equal(p.values.count, 0);
@@ -350,7 +350,7 @@ static void test_passthrough_keeps_later_options(void **state)
 	assert_int_equal(PARSE(&p, "-q", "dev", "psql", "-c", "select 1", "--format", "json", "--",
 	                       "-X", "--help"),
 	                 0);
-	assert_ptr_equal(p.cmd, &cmd_dev_psql);
+	assert_ptr_equal(p.cmd, cli_find_command("dev", "psql"));
 	/* Only -q, before the command, was parsed. */
 	assert_int_equal(p.values.count, 1);
 	assert_string_equal(cli_values_get(&p.values, "quiet"), "1");
@@ -487,7 +487,7 @@ static void test_help_and_version(void **state)
 	/* Help skips the argument count check of the command. */
 	assert_int_equal(PARSE(&p, "migrate", "new", "-h"), 0);
 	assert_true(p.help);
-	assert_ptr_equal(p.cmd, &cmd_migrate_new);
+	assert_ptr_equal(p.cmd, cli_find_command("migrate", "new"));
 	assert_int_equal(p.nargs, 0);
 	cli_parse_dispose(&p);
 
@@ -625,7 +625,7 @@ static void test_find_group(void **state)
 	const struct cli_group *g = cli_find_group("dev");
 	assert_non_null(g);
 	assert_string_equal(g->name, "dev");
-	assert_ptr_equal(cli_find_group("migrate"), &cli_groups[1]);
+	assert_ptr_equal(cli_find_group("migrate"), cli_groups[1]);
 	assert_null(cli_find_group("seed"));
 	assert_null(cli_find_group("Migrate"));
 	assert_null(cli_find_group(""));
@@ -634,9 +634,9 @@ static void test_find_group(void **state)
 static void test_find_command(void **state)
 {
 	(void)state;
-	assert_ptr_equal(cli_find_command("migrate", "up"), &cmd_migrate_up);
-	assert_ptr_equal(cli_find_command("dev", "psql"), &cmd_dev_psql);
-	assert_ptr_equal(cli_find_command(NULL, "seed"), &cmd_seed);
+	assert_ptr_equal(cli_find_command("migrate", "up"), cli_find_command("migrate", "up"));
+	assert_ptr_equal(cli_find_command("dev", "psql"), cli_find_command("dev", "psql"));
+	assert_ptr_equal(cli_find_command(NULL, "seed"), cli_find_command(NULL, "seed"));
 	/* Groups keep their commands apart from the top level and each other. */
 	assert_null(cli_find_command(NULL, "up"));
 	assert_null(cli_find_command("migrate", "seed"));
@@ -649,11 +649,11 @@ static void test_command_fullname(void **state)
 {
 	(void)state;
 	char buf[64];
-	cli_command_fullname(&cmd_migrate_up, buf, sizeof(buf));
+	cli_command_fullname(cli_find_command("migrate", "up"), buf, sizeof(buf));
 	assert_string_equal(buf, "migrate up");
-	cli_command_fullname(&cmd_seed, buf, sizeof(buf));
+	cli_command_fullname(cli_find_command(NULL, "seed"), buf, sizeof(buf));
 	assert_string_equal(buf, "seed");
-	cli_command_fullname(&cmd_dev_start, buf, 6);   /* truncated, still terminated */
+	cli_command_fullname(cli_find_command("dev", "start"), buf, 6);   /* truncated, still terminated */
 	assert_string_equal(buf, "dev s");
 }
 
@@ -661,38 +661,36 @@ static void test_command_table_is_complete(void **state)
 {
 	(void)state;
 	int n = 0;
-	for (int i = 0; cli_commands[i]; i++, n++) {
-		const struct cli_command *c = cli_commands[i];
+	CLI_FOR_EACH_COMMAND(g, c) {
 		char name[64];
-		assert_non_null(c->name);
+		n++;
 		cli_command_fullname(c, name, sizeof(name));
 		if (!c->name[0] || !c->summary || !c->summary[0] || !c->run || !c->description)
 			fail_msg("command \"%s\" lacks a name, summary, description or handler", name);
-		if (c->group && !cli_find_group(c->group))
-			fail_msg("command \"%s\" names an unknown group", name);
+		if ((*g)->name && (!(*g)->summary || !(*g)->description))
+			fail_msg("group \"%s\" lacks a summary or description", (*g)->name);
 		if (c->max_args >= 0 && c->max_args < c->min_args)
 			fail_msg("command \"%s\": max_args < min_args", name);
 		/* The look-up finds this very entry, and no other has the same name. */
-		if (cli_find_command(c->group, c->name) != c)
+		if (cli_find_command((*g)->name, c->name) != c)
 			fail_msg("command \"%s\" is shadowed by another entry", name);
-		for (int j = i + 1; cli_commands[j]; j++) {
-			const struct cli_command *d = cli_commands[j];
-			bool same_group = c->group ? d->group && !strcmp(c->group, d->group) : !d->group;
-			if (same_group && !strcmp(c->name, d->name))
-				fail_msg("command \"%s\" appears twice", name);
-		}
+		if (cli_command_group(c) != (*g)->name)
+			fail_msg("command \"%s\" is not found in its own group", name);
 		/* A top-level command must not hide a group of the same name. */
-		if (!c->group && cli_find_group(c->name))
+		if (!(*g)->name && cli_find_group(c->name))
 			fail_msg("command \"%s\" has a group's name", name);
 	}
+	/* No two groups share a name. */
+	CLI_FOR_EACH_GROUP(g)
+		if (cli_find_group((*g)->name) != *g)
+			fail_msg("group \"%s\" appears twice", (*g)->name);
 	assert_true(n > 0);
 }
 
 static void test_command_options_are_well_formed(void **state)
 {
 	(void)state;
-	for (int i = 0; cli_commands[i]; i++) {
-		const struct cli_command *c = cli_commands[i];
+	CLI_FOR_EACH_COMMAND(grp, c) {
 		char name[64];
 		cli_command_fullname(c, name, sizeof(name));
 		for (const struct cli_option *o = c->options; o && o->name; o++) {

@@ -17,6 +17,7 @@
 #include <jansson.h>
 #include "aiplat/ai.h"
 #include "aiplat/error.h"
+#include "aiplat/config.h"
 #include "aiplat/provider.h"
 #include "ai/adapter.h"
 #include "ai/openai.h"
@@ -506,7 +507,8 @@ static void test_render_template_missing(void **state)
 	int rc = aiplat_render_template("Summarise: {{topic}}", NULL, NULL, 0, &out);
 	assert_int_equal(rc, AIPLAT_EUSAGE);
 	assert_non_null(strstr(aiplat_error_last()->message, "topic"));
-	assert_non_null(strstr(aiplat_error_last()->hint, "--var topic="));
+	assert_string_equal(aiplat_error_last()->field, "var");
+	assert_string_equal(aiplat_error_last()->value, "topic");
 	/* A var for another name does not fill it. */
 	rc = aiplat_render_template("{{topic}}", NULL, (const char *const[]){ "topics=x", "topi=y" }, 2, &out);
 	assert_int_equal(rc, AIPLAT_EUSAGE);
@@ -565,21 +567,27 @@ static void test_provider_kind(void **state)
 static void test_provider_endpoint(void **state)
 {
 	(void)state;
-	unsetenv("AIPLAT_OPENAI_BASE_URL");
-	unsetenv("AIPLAT_ANTHROPIC_BASE_URL");
+	/* The overrides come from the configuration, never the environment. */
+	aiplat_config cfg = AIPLAT_CONFIG_INIT;
+	aiplat_config_set(&cfg);
+	setenv("AIPLAT_OPENAI_BASE_URL", "http://from-env:9/v1", 1);
 	assert_string_equal(aiplat_provider_endpoint(AIPLAT_PROVIDER_OPENAI, "http://conf/v1"), "http://conf/v1");
+	unsetenv("AIPLAT_OPENAI_BASE_URL");
 	assert_null(aiplat_provider_endpoint(AIPLAT_PROVIDER_ANTHROPIC, NULL));
-	setenv("AIPLAT_OPENAI_BASE_URL", "http://local:1/v1", 1);
+	cfg.openai_base_url = "http://local:1/v1";
+	aiplat_config_set(&cfg);
 	assert_string_equal(aiplat_provider_endpoint(AIPLAT_PROVIDER_OPENAI, "http://conf/v1"), "http://local:1/v1");
-	/* Each kind has its own variable. */
+	/* Each kind has its own override. */
 	assert_string_equal(aiplat_provider_endpoint(AIPLAT_PROVIDER_ANTHROPIC, "http://conf/v1"), "http://conf/v1");
-	setenv("AIPLAT_ANTHROPIC_BASE_URL", "http://local:2/v1", 1);
+	cfg.anthropic_base_url = "http://local:2/v1";
+	aiplat_config_set(&cfg);
 	assert_string_equal(aiplat_provider_endpoint(AIPLAT_PROVIDER_ANTHROPIC, NULL), "http://local:2/v1");
 	/* Set but empty: no override. */
-	setenv("AIPLAT_OPENAI_BASE_URL", "", 1);
+	cfg.openai_base_url = "";
+	aiplat_config_set(&cfg);
 	assert_string_equal(aiplat_provider_endpoint(AIPLAT_PROVIDER_OPENAI, "http://conf/v1"), "http://conf/v1");
-	unsetenv("AIPLAT_OPENAI_BASE_URL");
-	unsetenv("AIPLAT_ANTHROPIC_BASE_URL");
+	aiplat_config cleared = AIPLAT_CONFIG_INIT;
+	aiplat_config_set(&cleared);
 }
 
 int main(void)
