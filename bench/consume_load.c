@@ -33,6 +33,7 @@ typedef struct client {
 } client;
 
 static const char *url, *prefix = "bench", *model = "Legal Document Analyst", *mode = "consume";
+static aiplat_quota_mode quota_mode = AIPLAT_QUOTA_CONSUME;
 static unsigned long orgs = 20, users = 50, tokens = 100;
 static double seconds = 20;
 static pthread_barrier_t start_line;
@@ -76,18 +77,17 @@ static void *run_client(void *arg)
 		unsigned long o = 1 + next_random(&c->rng) % orgs, u = 1 + next_random(&c->rng) % users;
 		req.org = org_ids[o - 1];
 		snprintf(user, sizeof(user), "u%lu@%s-%lu.test", u, prefix, o);
-		aiplat_table *t = NULL;
-		bool allowed = false;
+		aiplat_quota_decision d;
 		double t0 = now_s();
-		if (aiplat_quota_admit(c->db, mode, &req, &t, &allowed) != 0) {
+		if (aiplat_quota_admit(c->db, quota_mode, &req, &d) != 0) {
 			snprintf(c->error, sizeof(c->error), "%s", aiplat_error_last()->message);
 			atomic_store(&failed, 1);
 			break;
 		}
 		c->busy_s += now_s() - t0;
-		aiplat_table_free(t);
 		c->done++;
-		c->denied += !allowed;
+		c->denied += !d.allowed;
+		aiplat_quota_decision_dispose(&d);
 	}
 	return NULL;
 }
@@ -142,6 +142,16 @@ int main(int argc, char **argv)
 		else
 			usage();
 	}
+	static const aiplat_quota_mode modes[] = { AIPLAT_QUOTA_CHECK, AIPLAT_QUOTA_CONSUME,
+	                                           AIPLAT_QUOTA_RESERVE, AIPLAT_QUOTA_RECORD };
+	bool known = false;
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (!strcmp(mode, aiplat_quota_mode_name(modes[i]))) {
+			quota_mode = modes[i];
+			known = true;
+		}
+	if (!known)
+		usage();
 	if (!url || nclients > 1024)
 		usage();
 	client *clients = calloc(nclients, sizeof(client));

@@ -270,7 +270,7 @@ static int model_show(struct cli_ctx *ctx)
 static int model_available(struct cli_ctx *ctx)
 {
 	aiplat_table *t;
-	if (aiplat_model_available(ctx->db, cli_flag(ctx, "all"), &t) != 0)
+	if (aiplat_org_model_available(ctx->db, cli_flag(ctx, "all"), &t) != 0)
 		return cli_fail(ctx);
 	return print_owned(ctx, t, false);
 }
@@ -278,7 +278,7 @@ static int model_available(struct cli_ctx *ctx)
 static int enable(struct cli_ctx *ctx, bool on, bool force)
 {
 	long affected = 0;
-	if (aiplat_model_enable(ctx->db, ctx->args[0], on, force, &affected) != 0)
+	if (aiplat_org_model_enable(ctx->db, ctx->args[0], on, force, &affected) != 0)
 		return cli_fail(ctx);
 	const char *org = aiplat_db_identity(ctx->db)->org_slug;
 	if (on)
@@ -307,7 +307,7 @@ static int model_set_limit(struct cli_ctx *ctx)
 		                 "--per-user must be a positive number of tokens, not %lld", per_user);
 		return cli_fail(ctx);
 	}
-	if (aiplat_model_set_limit(ctx->db, ctx->args[0], per_user) != 0)
+	if (aiplat_org_model_set_limit(ctx->db, ctx->args[0], per_user) != 0)
 		return cli_fail(ctx);
 	if (dflt)
 		cli_info(ctx, "%s: per-user limit back to the model's default", ctx->args[0]);
@@ -321,7 +321,7 @@ static int model_enabled(struct cli_ctx *ctx)
 	/* The bar is for people reading a terminal. */
 	bool bar = ctx->format == OUT_TABLE && isatty(fileno(ctx->out));
 	aiplat_table *t;
-	if (aiplat_model_enabled(ctx->db, bar, &t) != 0)
+	if (aiplat_org_model_enabled(ctx->db, bar, &t) != 0)
 		return cli_fail(ctx);
 	return print_owned(ctx, t, false);
 }

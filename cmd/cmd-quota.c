@@ -46,18 +46,20 @@ static int read_reserve(struct cli_ctx *ctx, aiplat_quota_request *r)
 	return 0;
 }
 
-static int admit(struct cli_ctx *ctx, const char *mode, aiplat_quota_request *r)
+static int admit(struct cli_ctx *ctx, aiplat_quota_mode mode, aiplat_quota_request *r)
 {
 	if (r->tokens <= 0) {
 		aiplat_error_set(AIPLAT_EINVALID, AIPLAT_ERRCLASS_INPUT,
 		                 "--tokens must be a positive number of tokens");
 		return cli_fail(ctx);
 	}
-	aiplat_table *t;
-	bool allowed;
-	if (aiplat_quota_admit(ctx->db, mode, r, &t, &allowed) != 0)
+	aiplat_quota_decision d;
+	if (aiplat_quota_admit(ctx->db, mode, r, &d) != 0)
 		return cli_fail(ctx);
-	int rc = print_record(ctx, t);
+	bool allowed = d.allowed;
+	int rc = print_record(ctx, d.table);
+	d.table = NULL;   /* print_record freed it */
+	aiplat_quota_decision_dispose(&d);
 	return rc ? rc : allowed ? 0 : CLI_EXIT_NEGATIVE;
 }
 
@@ -65,7 +67,7 @@ static int quota_check(struct cli_ctx *ctx)
 {
 	aiplat_quota_request r = AIPLAT_QUOTA_REQUEST_INIT;
 	int rc = read_who(ctx, &r);
-	return rc ? rc : admit(ctx, "check", &r);
+	return rc ? rc : admit(ctx, AIPLAT_QUOTA_CHECK, &r);
 }
 
 static int quota_consume(struct cli_ctx *ctx)
@@ -74,7 +76,7 @@ static int quota_consume(struct cli_ctx *ctx)
 	int rc = read_who(ctx, &r);
 	if (!rc)
 		rc = read_record(ctx, &r);
-	return rc ? rc : admit(ctx, "consume", &r);
+	return rc ? rc : admit(ctx, AIPLAT_QUOTA_CONSUME, &r);
 }
 
 static int quota_reserve(struct cli_ctx *ctx)
@@ -83,7 +85,7 @@ static int quota_reserve(struct cli_ctx *ctx)
 	int rc = read_who(ctx, &r);
 	if (!rc)
 		rc = read_reserve(ctx, &r);
-	return rc ? rc : admit(ctx, "reserve", &r);
+	return rc ? rc : admit(ctx, AIPLAT_QUOTA_RESERVE, &r);
 }
 
 static int quota_settle(struct cli_ctx *ctx)

@@ -35,12 +35,13 @@ static int usage_record(struct cli_ctx *ctx)
 		r.tokens_out = 0;
 	r.tokens = r.tokens_in + r.tokens_out;
 	r.force = cli_flag(ctx, "force");
-	aiplat_table *t;
-	bool allowed;
-	if (aiplat_quota_admit(ctx->db, "record", &r, &t, &allowed) != 0)
+	aiplat_quota_decision d;
+	if (aiplat_quota_admit(ctx->db, AIPLAT_QUOTA_RECORD, &r, &d) != 0)
 		return cli_fail(ctx);
-	const char *reason = aiplat_table_cell(t, 0, 1);
-	if (!allowed) {
+	aiplat_table *t = d.table;
+	d.table = NULL;
+	const char *reason = d.reason;
+	if (!d.allowed) {
 		/* Refused: said on stderr, the decision on stdout, nothing recorded. */
 		cli_info(ctx, "not recorded: %s", reason);
 		int rc = cli_print_record(ctx, t);

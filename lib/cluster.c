@@ -179,7 +179,7 @@ static bool logged(const step_log *l, const char *name)
 	char object[128];
 	snprintf(object, sizeof(object), "aiplat.%s", name);
 	for (size_t i = 0; i < aiplat_table_nrows(l->t); i++)
-		if (!strcmp(aiplat_table_cell(l->t, i, 0), object))
+		if (!strcmp(aiplat_table_get(l->t, i, "object"), object))
 			return true;
 	return false;
 }
@@ -276,8 +276,8 @@ static int make_distributed(aiplat_db *db, step_log *l, const aiplat_table *plan
 {
 	size_t pending = 0;
 	for (size_t r = 0; r < aiplat_table_nrows(plan); r++) {
-		const char *name = aiplat_table_cell(plan, r, 0), *klass = aiplat_table_cell(plan, r, 1),
-		           *now = aiplat_table_cell(plan, r, 2);
+		const char *name = aiplat_table_get(plan, r, "table_name"),
+		           *klass = aiplat_table_get(plan, r, "class"), *now = aiplat_table_get(plan, r, "now");
 		if (strcmp(klass, "distributed"))
 			continue;
 		char object[128];
@@ -306,8 +306,8 @@ static int make_distributed(aiplat_db *db, step_log *l, const aiplat_table *plan
 			                       "  FROM aiplat_pending_fks");
 	}
 	for (size_t r = 0; !rc && r < aiplat_table_nrows(plan); r++) {
-		const char *name = aiplat_table_cell(plan, r, 0), *klass = aiplat_table_cell(plan, r, 1),
-		           *now = aiplat_table_cell(plan, r, 2);
+		const char *name = aiplat_table_get(plan, r, "table_name"),
+		           *klass = aiplat_table_get(plan, r, "class"), *now = aiplat_table_get(plan, r, "now");
 		if (strcmp(klass, "distributed") || !strcmp(now, "distributed"))
 			continue;
 		char object[128];
@@ -486,12 +486,14 @@ int aiplat_cluster_distribute(aiplat_db *db, bool dry_run, aiplat_table **out)
 		if ((rc = aiplat_db_query_table(db, &plan, plan_sql, 0, NULL)) != 0)
 			break;
 		size_t next = 0;
-		while (next < aiplat_table_nrows(plan) && (strcmp(aiplat_table_cell(plan, next, 1), "reference") ||
-		                                           logged(&l, aiplat_table_cell(plan, next, 0))))
+		while (next < aiplat_table_nrows(plan) &&
+		       (strcmp(aiplat_table_get(plan, next, "class"), "reference") ||
+		        logged(&l, aiplat_table_get(plan, next, "table_name"))))
 			next++;
 		if (next == aiplat_table_nrows(plan))
 			break;
-		rc = make_reference(db, &l, aiplat_table_cell(plan, next, 0), aiplat_table_cell(plan, next, 2));
+		rc = make_reference(db, &l, aiplat_table_get(plan, next, "table_name"),
+		                    aiplat_table_get(plan, next, "now"));
 		aiplat_table_free(plan);
 		plan = NULL;
 	}

@@ -1,6 +1,7 @@
 /* Which database to talk to: flag, environment, libpq defaults, dev cluster. */
 #include <stdlib.h>
 #include <string.h>
+#include "aiplat/conninfo.h"
 #include "aiplat/db.h"
 #include "aiplat/devcluster.h"
 #include "aiplat/error.h"

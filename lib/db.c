@@ -1,9 +1,11 @@
 /* The connection handle, parameterised statements, transactions, identity. */
+#include <assert.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "aiplat/db.h"
 #include "aiplat/error.h"
+#include "aiplat/log.h"
 #include "util/text.h"
 
 struct aiplat_db {
@@ -288,9 +290,11 @@ int aiplat_db_rollback(aiplat_db *db)
 	return 0;
 }
 
-static void copy_field(char *dst, size_t size, const PGresult *res, int col)
+/* Column `column` of row 0 into dst ("" for NULL). */
+static void copy_field(char *dst, size_t size, const PGresult *res, const char *column)
 {
-	snprintf(dst, size, "%s", PQgetisnull(res, 0, col) ? "" : PQgetvalue(res, 0, col));
+	const char *v = aiplat_db_field(res, 0, column);
+	snprintf(dst, size, "%s", v ? v : "");
 }
 
 int aiplat_identity_resolve(aiplat_db *db, aiplat_identity *out, const char *as_email,
@@ -310,12 +314,14 @@ int aiplat_identity_resolve(aiplat_db *db, aiplat_identity *out, const char *as_
 		return aiplat_error_set(AIPLAT_EINTERNAL, AIPLAT_ERRCLASS_ACCESS,
 		                        "resolve_identity returned no row");
 	}
-	copy_field(out->user_id, sizeof(out->user_id), res, 0);
-	copy_field(out->email, sizeof(out->email), res, 1);
-	out->is_superadmin = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
-	out->via_login_role = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
-	copy_field(out->org_id, sizeof(out->org_id), res, 4);
-	copy_field(out->org_slug, sizeof(out->org_slug), res, 5);
+	copy_field(out->user_id, sizeof(out->user_id), res, "user_id");
+	copy_field(out->email, sizeof(out->email), res, "email");
+	const char *super = aiplat_db_field(res, 0, "is_superadmin");
+	const char *login = aiplat_db_field(res, 0, "via_login_role");
+	out->is_superadmin = super && !strcmp(super, "t");
+	out->via_login_role = login && !strcmp(login, "t");
+	copy_field(out->org_id, sizeof(out->org_id), res, "org_id");
+	copy_field(out->org_slug, sizeof(out->org_slug), res, "org_slug");
 	out->acting = out->user_id[0] != '\0';
 	PQclear(res);
 	return 0;
@@ -375,6 +381,15 @@ int aiplat_db_query_value_as(aiplat_db *db, char **out, const char *sql, int npa
 	PGresult *res;
 	int rc = aiplat_db_query_as(db, &res, sql, nparams, params);
 	return rc ? rc : take_value(res, out);
+}
+
+const char *aiplat_db_field(const PGresult *res, int row, const char *column)
+{
+	int col = PQfnumber(res, column);
+	assert(col >= 0 && "the statement returns no such column");
+	if (col < 0 || row >= PQntuples(res) || PQgetisnull(res, row, col))
+		return NULL;
+	return PQgetvalue(res, row, col);
 }
 
 int aiplat_db_end(aiplat_db *db, int rc)

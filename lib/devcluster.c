@@ -29,6 +29,7 @@
 #include "aiplat/db.h"
 #include "aiplat/devcluster.h"
 #include "aiplat/error.h"
+#include "aiplat/log.h"
 #include "util/proc.h"
 
 #define DEV_PORT "5432"

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 #include "aiplat/error.h"
+#include "aiplat/log.h"
 #include "locks.h"
 
 static double now_s(void)

@@ -1,7 +1,7 @@
 /* The library's only voice: a hook the front end may install. */
 #include <stdarg.h>
 #include <stdio.h>
-#include "aiplat/db.h"
+#include "aiplat/log.h"
 
 static aiplat_log_fn log_fn;
 static void *log_ctx;

@@ -15,7 +15,9 @@
 #include "aiplat/error.h"
 #include "aiplat/model.h"
 #include "aiplat/rules.h"
-#include "catalog.h"
+#include "access.h"
+#include "codes.h"
+#include "util/text.h"
 
 enum ftype { FT_READONLY, FT_TEXT, FT_INT, FT_BOOL, FT_NUMBER, FT_STRINGS, FT_TASKS, FT_KEY };
 
@@ -286,12 +288,12 @@ int aiplat_model_validate(const json_t *doc, const char *const *plans, size_t np
 static int validate_with_db(aiplat_db *db, const json_t *doc)
 {
 	aiplat_codes c;
-	int rc = aiplat_catalog_codes(db, &c);
+	int rc = aiplat_codes_load(db, &c);
 	if (rc)
 		return rc;
 	rc = aiplat_model_validate(doc, (const char *const *)c.plans, c.nplans,
 	                           (const char *const *)c.types, c.ntypes);
-	aiplat_catalog_codes_dispose(&c);
+	aiplat_codes_dispose(&c);
 	return rc;
 }
 
@@ -376,7 +378,7 @@ int aiplat_model_create(aiplat_db *db, const json_t *doc, long long *id)
 	if (rc)
 		return rc;
 	key_change k;
-	if ((rc = aiplat_require_superadmin(db, "change the model catalogue")) != 0 ||
+	if ((rc = aiplat_access_require_superadmin(db, "change the model catalogue")) != 0 ||
 	    (rc = validate_with_db(db, doc)) != 0 || (rc = plan_key_change(doc, NULL, &k)) != 0)
 		goto fail;
 
@@ -435,16 +437,16 @@ static int load_document(aiplat_db *db, long long id, json_t **out)
 static int update_target(aiplat_db *db, const char *ident, const json_t *changes, long long *id)
 {
 	if (ident)
-		return aiplat_catalog_find_model(db, ident, id);
+		return aiplat_model_find(db, ident, id);
 	json_t *v = json_object_get(changes, "id");
 	if (json_is_integer(v)) {
 		char buf[32];
 		snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
-		return aiplat_catalog_find_model(db, buf, id);
+		return aiplat_model_find(db, buf, id);
 	}
 	v = json_object_get(changes, "name");
 	if (json_is_string(v))
-		return aiplat_catalog_find_model(db, json_string_value(v), id);
+		return aiplat_model_find(db, json_string_value(v), id);
 	return aiplat_error_set(AIPLAT_EUSAGE, AIPLAT_ERRCLASS_INPUT,
 	                        "which model? give MODEL, or an \"id\" in the document");
 }
@@ -457,7 +459,7 @@ int aiplat_model_update(aiplat_db *db, const char *ident, const json_t *changes,
 	if (rc)
 		return rc;
 	json_t *doc = NULL, *edit = json_deep_copy(changes);
-	if ((rc = aiplat_require_superadmin(db, "change the model catalogue")) != 0 ||
+	if ((rc = aiplat_access_require_superadmin(db, "change the model catalogue")) != 0 ||
 	    (rc = update_target(db, ident, changes, id)) != 0 || (rc = load_document(db, *id, &doc)) != 0)
 		goto out;
 	/* Read-only fields travel in documents from `model show`; ignore them. */
@@ -510,10 +512,7 @@ int aiplat_model_update(aiplat_db *db, const char *ident, const json_t *changes,
 out:
 	json_decref(doc);
 	json_decref(edit);
-	if (!rc)
-		return aiplat_db_commit(db);
-	aiplat_db_rollback(db);
-	return rc;
+	return aiplat_db_end(db, rc);
 }
 
 int aiplat_model_delete(aiplat_db *db, const char *ident, bool force)
@@ -522,8 +521,8 @@ int aiplat_model_delete(aiplat_db *db, const char *ident, bool force)
 	if (rc)
 		return rc;
 	long long id;
-	if ((rc = aiplat_require_superadmin(db, "change the model catalogue")) != 0 ||
-	    (rc = aiplat_catalog_find_model(db, ident, &id)) != 0)
+	if ((rc = aiplat_access_require_superadmin(db, "change the model catalogue")) != 0 ||
+	    (rc = aiplat_model_find(db, ident, &id)) != 0)
 		goto fail;
 	char idbuf[32];
 	snprintf(idbuf, sizeof(idbuf), "%lld", id);
@@ -571,17 +570,14 @@ int aiplat_model_set_switch(aiplat_db *db, const char *ident, const char *field,
 	if (rc)
 		return rc;
 	long long id;
-	if ((rc = aiplat_require_superadmin(db, "change the model catalogue")) == 0 &&
-	    (rc = aiplat_catalog_find_model(db, ident, &id)) == 0) {
+	if ((rc = aiplat_access_require_superadmin(db, "change the model catalogue")) == 0 &&
+	    (rc = aiplat_model_find(db, ident, &id)) == 0) {
 		char idbuf[32];
 		snprintf(idbuf, sizeof(idbuf), "%lld", id);
 		const char *params[2] = { idbuf, on ? "true" : "false" };
 		rc = aiplat_db_exec(db, sql, 2, params);
 	}
-	if (!rc)
-		return aiplat_db_commit(db);
-	aiplat_db_rollback(db);
-	return rc;
+	return aiplat_db_end(db, rc);
 }
 
 /* ---- reading ------------------------------------------------------------------ */
@@ -592,7 +588,7 @@ int aiplat_model_show(aiplat_db *db, const char *ident, aiplat_table **out)
 	if (rc)
 		return rc;
 	long long id;
-	if ((rc = aiplat_catalog_find_model(db, ident, &id)) == 0) {
+	if ((rc = aiplat_model_find(db, ident, &id)) == 0) {
 		char idbuf[32];
 		snprintf(idbuf, sizeof(idbuf), "%lld", id);
 		const char *params[1] = { idbuf };
@@ -620,7 +616,7 @@ int aiplat_model_list(aiplat_db *db, const aiplat_model_filter *f, aiplat_table 
 	/* Unknown filter values are mistakes, not empty results. */
 	if (f->type || f->plan) {
 		aiplat_codes c;
-		if ((rc = aiplat_catalog_codes(db, &c)) != 0)
+		if ((rc = aiplat_codes_load(db, &c)) != 0)
 			goto out;
 		if (f->type && !aiplat_in_list(f->type, (const char *const *)c.types, c.ntypes)) {
 			invalid("type: unknown organization type \"%s\"", f->type);
@@ -629,7 +625,7 @@ int aiplat_model_list(aiplat_db *db, const aiplat_model_filter *f, aiplat_table 
 			invalid("plan: unknown plan \"%s\"", f->plan);
 			rc = aiplat_error_set_field("plan", f->plan);
 		}
-		aiplat_catalog_codes_dispose(&c);
+		aiplat_codes_dispose(&c);
 		if (rc)
 			goto out;
 	}
@@ -658,4 +654,23 @@ int aiplat_model_list(aiplat_db *db, const aiplat_model_filter *f, aiplat_table 
 out:
 	aiplat_db_rollback(db);
 	return rc;
+}
+
+int aiplat_model_find(aiplat_db *db, const char *ident, long long *id)
+{
+	const char *params[1] = { ident };
+	char *v = NULL;
+	int rc = aiplat_db_query_value(db, &v,
+		"SELECT id FROM aiplat.ai_models_system"
+		" WHERE CASE WHEN $1 ~ '^[0-9]{1,18}$' THEN id = $1::bigint ELSE lower(name) = lower($1) END",
+		1, params);
+	if (rc)
+		return rc;
+	if (!v) {
+		aiplat_error_set(AIPLAT_ENOTFOUND, AIPLAT_ERRCLASS_INPUT, "no model \"%s\"", ident);
+		return aiplat_error_set_field("model", ident);
+	}
+	*id = atoll(v);
+	free(v);
+	return 0;
 }

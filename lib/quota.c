@@ -5,7 +5,7 @@
 #include <string.h>
 #include "aiplat/error.h"
 #include "aiplat/quota.h"
-#include "catalog.h"
+
 #include "locks.h"
 #include "util/text.h"
 
@@ -49,9 +49,34 @@ static const char *num(char *buf, size_t size, long long v)
 	return buf;
 }
 
-int aiplat_quota_admit(aiplat_db *db, const char *mode, const aiplat_quota_request *r,
-                       aiplat_table **out, bool *allowed)
+const char *aiplat_quota_mode_name(aiplat_quota_mode mode)
 {
+	switch (mode) {
+	case AIPLAT_QUOTA_CHECK:   return "check";
+	case AIPLAT_QUOTA_CONSUME: return "consume";
+	case AIPLAT_QUOTA_RESERVE: return "reserve";
+	case AIPLAT_QUOTA_RECORD:  return "record";
+	}
+	return "check";
+}
+
+void aiplat_quota_decision_dispose(aiplat_quota_decision *d)
+{
+	aiplat_table_free(d->table);
+	memset(d, 0, sizeof(*d));
+}
+
+/* The named cell of row 0, copied into buf ("" for NULL or a missing column). */
+static void copy_cell(char *buf, size_t size, const aiplat_table *t, const char *column)
+{
+	const char *v = aiplat_table_get(t, 0, column);
+	snprintf(buf, size, "%s", v ? v : "");
+}
+
+int aiplat_quota_admit(aiplat_db *db, aiplat_quota_mode mode, const aiplat_quota_request *r,
+                       aiplat_quota_decision *out)
+{
+	memset(out, 0, sizeof(*out));
 	const aiplat_identity *who = aiplat_db_identity(db);
 	const char *org = r->org ? r->org : (who->org_id[0] ? who->org_id : NULL);
 	char org_id[37];
@@ -79,7 +104,8 @@ int aiplat_quota_admit(aiplat_db *db, const char *mode, const aiplat_quota_reque
 	if (r->ttl_s > 0)
 		snprintf(ttl, sizeof(ttl), "%.3f seconds", r->ttl_s);
 	const char *params[13] = {
-		org, user, r->model, tokens, mode, r->event_id, num(tin, sizeof(tin), r->tokens_in),
+		org, user, r->model, tokens, aiplat_quota_mode_name(mode), r->event_id,
+		num(tin, sizeof(tin), r->tokens_in),
 		num(tout, sizeof(tout), r->tokens_out), num(lat, sizeof(lat), r->latency_ms), r->request_id,
 		r->ttl_s > 0 ? ttl : NULL, r->at, r->force ? "true" : "false"
 	};
@@ -91,8 +117,17 @@ int aiplat_quota_admit(aiplat_db *db, const char *mode, const aiplat_quota_reque
 		13, params);
 	if (rc)
 		return rc;
-	*allowed = aiplat_table_nrows(t) == 1 && !strcmp(aiplat_table_cell(t, 0, 0), "t");
-	*out = t;
+	if (aiplat_table_nrows(t) != 1) {
+		aiplat_table_free(t);
+		return aiplat_error_set(AIPLAT_EINTERNAL, AIPLAT_ERRCLASS_QUOTA,
+		                        "the admission step returned no decision");
+	}
+	const char *allowed = aiplat_table_get(t, 0, "allowed");
+	out->allowed = allowed && !strcmp(allowed, "t");
+	copy_cell(out->reason, sizeof(out->reason), t, "reason");
+	copy_cell(out->event_id, sizeof(out->event_id), t, "event_id");
+	copy_cell(out->reservation_id, sizeof(out->reservation_id), t, "reservation_id");
+	out->table = t;
 	return 0;
 }
 

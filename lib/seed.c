@@ -11,6 +11,7 @@
 #include "aiplat/buf.h"
 #include "aiplat/embedded.h"
 #include "aiplat/error.h"
+#include "aiplat/log.h"
 #include "aiplat/seed.h"
 #include "locks.h"
 

@@ -174,3 +174,17 @@ const char *aiplat_table_cell(const aiplat_table *t, size_t row, size_t col)
 		return NULL;
 	return t->cells[row * t->ncols + col];
 }
+
+long aiplat_table_column_index(const aiplat_table *t, const char *name)
+{
+	for (size_t c = 0; c < t->ncols; c++)
+		if (!strcmp(aiplat_table_column_name(t, c), name))
+			return (long)c;
+	return -1;
+}
+
+const char *aiplat_table_get(const aiplat_table *t, size_t row, const char *column)
+{
+	long c = aiplat_table_column_index(t, column);
+	return c < 0 ? NULL : aiplat_table_cell(t, row, (size_t)c);
+}

@@ -5,7 +5,8 @@
 #include <string.h>
 #include "aiplat/error.h"
 #include "aiplat/tenant.h"
-#include "catalog.h"
+#include "access.h"
+#include "codes.h"
 
 int aiplat_db_use_org(aiplat_db *db, const char *slug)
 {
@@ -82,14 +83,6 @@ static int find_role(aiplat_db *db, const char *org, const char *role, char id[3
 	return 0;
 }
 
-static int finish(aiplat_db *db, int rc)
-{
-	if (!rc)
-		return aiplat_db_commit(db);
-	aiplat_db_rollback(db);
-	return rc;
-}
-
 int aiplat_tenant_create(aiplat_db *db, const aiplat_tenant_spec *s)
 {
 	if (!s->slug || !valid_slug(s->slug))
@@ -107,10 +100,10 @@ int aiplat_tenant_create(aiplat_db *db, const aiplat_tenant_spec *s)
 		return rc;
 	const char *type = s->type ? s->type : "general", *plan = s->plan ? s->plan : "free";
 	const char *tz = s->time_zone ? s->time_zone : "UTC";
-	if ((rc = aiplat_require_superadmin(db, "create organizations")) ||
-	    (rc = aiplat_catalog_check_plan(db, plan, "plan")) ||
-	    (rc = aiplat_catalog_check_type(db, type, "type")) || (rc = check_time_zone(db, tz)))
-		return finish(db, rc);
+	if ((rc = aiplat_access_require_superadmin(db, "create organizations")) ||
+	    (rc = aiplat_codes_check_plan(db, plan, "plan")) ||
+	    (rc = aiplat_codes_check_type(db, type, "type")) || (rc = check_time_zone(db, tz)))
+		return aiplat_db_end(db, rc);
 	char quota[32];
 	snprintf(quota, sizeof(quota), "%lld", s->quota);
 	const char *params[6] = { s->slug, s->name ? s->name : s->slug, type, plan, tz,
@@ -133,7 +126,7 @@ int aiplat_tenant_create(aiplat_db *db, const aiplat_tenant_spec *s)
 		}
 	}
 	free(id);
-	return finish(db, rc);
+	return aiplat_db_end(db, rc);
 }
 
 /* The monthly counter as the next admission would see it: a period that
@@ -205,16 +198,16 @@ int aiplat_tenant_set(aiplat_db *db, const char *slug, const char *field, const 
 	/* Type, plan and quota are the platform's decisions; name and time zone the admins'. */
 	bool platform_field = !strcmp(field, "plan") || !strcmp(field, "type") || !strcmp(field, "quota");
 	if (platform_field)
-		rc = aiplat_require_superadmin(db, "change an organization's type, plan or quota");
+		rc = aiplat_access_require_superadmin(db, "change an organization's type, plan or quota");
 	else
-		rc = aiplat_require_permission(db, "organization", "manage", "change the organization");
+		rc = aiplat_access_require_permission(db, "organization", "manage", "change the organization");
 	if (rc)
-		return finish(db, rc);
+		return aiplat_db_end(db, rc);
 	if (!strcmp(field, "plan")) {
-		rc = aiplat_catalog_check_plan(db, value, "plan");
+		rc = aiplat_codes_check_plan(db, value, "plan");
 		sql = "UPDATE aiplat.organizations SET pricing_plan = $2 WHERE slug = $1";
 	} else if (!strcmp(field, "type")) {
-		rc = aiplat_catalog_check_type(db, value, "type");
+		rc = aiplat_codes_check_type(db, value, "type");
 		sql = "UPDATE aiplat.organizations SET type = $2 WHERE slug = $1";
 	} else if (!strcmp(field, "time_zone")) {
 		rc = check_time_zone(db, value);
@@ -247,7 +240,7 @@ int aiplat_tenant_set(aiplat_db *db, const char *slug, const char *field, const 
 			PQclear(res);
 		}
 	}
-	return finish(db, rc);
+	return aiplat_db_end(db, rc);
 }
 
 /* Begins a member change in organisation `slug` and finds the person. */
@@ -259,7 +252,7 @@ static int member_begin(aiplat_db *db, const char *slug, const char *email, cons
 		return rc;
 	if ((rc = aiplat_db_begin_audited(db, action)) != 0)
 		return rc;
-	if ((rc = aiplat_require_permission(db, "members", "manage", "change its members")) != 0 ||
+	if ((rc = aiplat_access_require_permission(db, "members", "manage", "change its members")) != 0 ||
 	    (rc = find_user(db, email, user)) != 0)
 		aiplat_db_rollback(db);
 	return rc;
@@ -281,7 +274,7 @@ int aiplat_tenant_add_member(aiplat_db *db, const char *slug, const char *email,
 			rc = aiplat_error_set(AIPLAT_EEXISTS, AIPLAT_ERRCLASS_INPUT,
 			                      "%s is already a member of %s", email, slug);
 	}
-	return finish(db, rc);
+	return aiplat_db_end(db, rc);
 }
 
 /* Runs a member statement and reports a non-member as not found. */
@@ -313,7 +306,7 @@ int aiplat_tenant_remove_member(aiplat_db *db, const char *slug, const char *ema
 	rc = member_change(db, "DELETE FROM aiplat.organization_members"
 	                       " WHERE organization_id = $1::uuid AND user_id = $2::uuid",
 	                   2, params, email, slug);
-	return finish(db, rc);
+	return aiplat_db_end(db, rc);
 }
 
 int aiplat_tenant_set_role(aiplat_db *db, const char *slug, const char *email, const char *role)
@@ -329,7 +322,7 @@ int aiplat_tenant_set_role(aiplat_db *db, const char *slug, const char *email, c
 		                       " WHERE organization_id = $1::uuid AND user_id = $2::uuid",
 		                   3, params, email, slug);
 	}
-	return finish(db, rc);
+	return aiplat_db_end(db, rc);
 }
 
 int aiplat_tenant_members(aiplat_db *db, const char *slug, aiplat_table **out)

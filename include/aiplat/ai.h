@@ -77,22 +77,4 @@ void aiplat_complete_result_dispose(aiplat_complete_result *r);
 int aiplat_render_template(const char *tmpl, const char *input, const char *const *vars, size_t nvars,
                            char **out);
 
-/* ---- prompts -------------------------------------------------------------------------- */
-
-/* A new version of a prompt: the organisation's override with org, else the global one. */
-int aiplat_prompt_set(aiplat_db *db, const char *key, const char *body, const char *description,
-                      bool global, aiplat_table **out);
-/* The prompt as the organisation sees it (version 0: the latest). */
-int aiplat_prompt_get(aiplat_db *db, const char *key, int version, bool global, aiplat_table **out);
-int aiplat_prompt_list(aiplat_db *db, aiplat_table **out);
-int aiplat_prompt_history(aiplat_db *db, const char *key, aiplat_table **out);
-
-/* ---- feature flags ----------------------------------------------------------------------- */
-
-/* value: JSON text or NULL. global: the global row, else the organisation's. */
-int aiplat_flag_set(aiplat_db *db, const char *name, bool enabled, const char *value, bool global,
-                    aiplat_table **out);
-int aiplat_flag_get(aiplat_db *db, const char *name, aiplat_table **out);
-int aiplat_flag_list(aiplat_db *db, aiplat_table **out);
-
 #endif

@@ -16,28 +16,6 @@
 
 typedef struct aiplat_db aiplat_db;
 
-/* Where a connection string came from, for `-v` and error messages. */
-typedef enum aiplat_conn_source {
-	AIPLAT_CONN_EXPLICIT = 0,    /* given by the caller */
-	AIPLAT_CONN_AIPLAT_ENV,      /* AIPLAT_DATABASE_URL */
-	AIPLAT_CONN_DATABASE_URL,    /* DATABASE_URL */
-	AIPLAT_CONN_LIBPQ_ENV,       /* PGHOST, PGSERVICE, ... */
-	AIPLAT_CONN_DEV_CLUSTER,     /* the running `aiplat dev` cluster */
-} aiplat_conn_source;
-
-/*
- * Picks the connection string: explicit (may be NULL), then the environment,
- * then the development cluster when it is running. AIPLAT_ECONNECT with a
- * hint when nothing is configured. *out is malloc'd.
- */
-int aiplat_conninfo_resolve(char **out, aiplat_conn_source *source, const char *explicit_url);
-
-/* Log hook: the library reports what it does (never secrets); the caller prints. */
-typedef enum aiplat_log_level { AIPLAT_LOG_DEBUG = 0, AIPLAT_LOG_INFO } aiplat_log_level;
-typedef void (*aiplat_log_fn)(aiplat_log_level level, const char *msg, void *ctx);
-void aiplat_set_log(aiplat_log_fn fn, void *ctx);
-void aiplat_log(aiplat_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
 int aiplat_db_connect(aiplat_db **out, const char *conninfo, const char *application_name);
 void aiplat_db_close(aiplat_db *db);
 PGconn *aiplat_db_pg(aiplat_db *db);
@@ -69,6 +47,10 @@ int aiplat_db_exec_script(aiplat_db *db, const char *sql);
 
 /* Records a failed result as the last error (message, SQLSTATE, code). */
 int aiplat_db_error_from_result(const PGresult *res, PGconn *conn);
+/* A field of a result by column name: NULL for SQL NULL. A name the
+ * statement does not return is a bug: it asserts in debug builds and reads
+ * as NULL otherwise. */
+const char *aiplat_db_field(const PGresult *res, int row, const char *column);
 
 int aiplat_db_begin(aiplat_db *db);
 /* Begins a transaction whose row changes are audited under `action`

@@ -30,14 +30,31 @@ typedef struct aiplat_quota_request {
 
 #define AIPLAT_QUOTA_REQUEST_INIT { NULL, NULL, NULL, 0, -1, -1, NULL, -1, NULL, 0, NULL, false }
 
-/*
- * mode is "check", "consume", "reserve" or "record". *out is a one-row
- * table with every field of the decision (allowed, reason, used, limit,
- * resets_at, the person's and the organisation's figures, event or
- * reservation id); *allowed says which way it went.
- */
-int aiplat_quota_admit(aiplat_db *db, const char *mode, const aiplat_quota_request *req,
-                       aiplat_table **out, bool *allowed);
+typedef enum aiplat_quota_mode {
+	AIPLAT_QUOTA_CHECK = 0,   /* decide only */
+	AIPLAT_QUOTA_CONSUME,     /* decide and record the usage */
+	AIPLAT_QUOTA_RESERVE,     /* decide and hold the tokens until settled or expired */
+	AIPLAT_QUOTA_RECORD,      /* usage that already happened (the platform's records) */
+} aiplat_quota_mode;
+
+/* "check", "consume", "reserve", "record" (the SQL function's words). */
+const char *aiplat_quota_mode_name(aiplat_quota_mode mode);
+
+typedef struct aiplat_quota_decision {
+	bool allowed;
+	char reason[48];          /* "ok", "model_free", "duplicate"; or why not: "user_limit", ... */
+	char event_id[40];        /* consume/record: the event recorded (or found), else "" */
+	char reservation_id[40];  /* reserve, when allowed, else "" */
+	/* Every field of the decision in one row (used, limit, resets_at, the
+	 * person's and the organisation's figures, cost), for display. */
+	aiplat_table *table;
+} aiplat_quota_decision;
+
+void aiplat_quota_decision_dispose(aiplat_quota_decision *d);
+
+/* Decides (and with consume/reserve/record, records) in one atomic step. */
+int aiplat_quota_admit(aiplat_db *db, aiplat_quota_mode mode, const aiplat_quota_request *req,
+                       aiplat_quota_decision *out);
 /* Settles (settle=true, tokens used) or releases a reservation. */
 int aiplat_quota_finish(aiplat_db *db, const char *reservation, bool settle, long long tokens_in,
                         long long tokens_out, int latency_ms, const char *request_id,

@@ -37,6 +37,10 @@ const char *aiplat_table_column_name(const aiplat_table *t, size_t col);
 aiplat_coltype aiplat_table_column_type(const aiplat_table *t, size_t col);
 /* NULL when the cell is SQL NULL. */
 const char *aiplat_table_cell(const aiplat_table *t, size_t row, size_t col);
+/* The first column with this name, or -1. */
+long aiplat_table_column_index(const aiplat_table *t, const char *name);
+/* A cell by column name; NULL for SQL NULL or no such column. */
+const char *aiplat_table_get(const aiplat_table *t, size_t row, const char *column);
 
 /* Maps a PostgreSQL type OID to the column type used for rendering. */
 aiplat_coltype aiplat_coltype_from_oid(Oid type);

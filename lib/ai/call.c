@@ -17,6 +17,7 @@
 #include "aiplat/db.h"
 #include "aiplat/config.h"
 #include "aiplat/error.h"
+#include "aiplat/log.h"
 #include "ai/adapter.h"
 #include "ai/http.h"
 

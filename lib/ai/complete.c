@@ -22,6 +22,7 @@
 #include "aiplat/buf.h"
 #include "aiplat/config.h"
 #include "aiplat/error.h"
+#include "aiplat/log.h"
 #include "aiplat/quota.h"
 
 void aiplat_complete_result_dispose(aiplat_complete_result *r)
@@ -141,6 +142,18 @@ static int build_prompt(aiplat_db *db, const char *org_id, const aiplat_complete
 	return rc;
 }
 
+/* A refusal: the decision's table goes to the result, the reason to the error. */
+static int denied(aiplat_complete_result *res, aiplat_quota_decision *d, const char *model)
+{
+	aiplat_table_free(res->decision);
+	res->decision = d->table;
+	d->table = NULL;
+	aiplat_error_set(AIPLAT_ENEGATIVE, AIPLAT_ERRCLASS_QUOTA, "denied: %s (nothing was sent to %s)",
+	                 d->reason[0] ? d->reason : "?", model);
+	aiplat_quota_decision_dispose(d);
+	return AIPLAT_ENEGATIVE;
+}
+
 /* Reserves; *reservation is set when allowed, result->decision when denied. */
 static int reserve(aiplat_db *db, const call_target *t, const char *model, long long tokens, double ttl_s,
                    char reservation[40], aiplat_complete_result *res)
@@ -151,22 +164,14 @@ static int reserve(aiplat_db *db, const call_target *t, const char *model, long 
 	q.model = model;
 	q.tokens = tokens;
 	q.ttl_s = ttl_s;
-	aiplat_table *d = NULL;
-	bool allowed = false;
-	int rc = aiplat_quota_admit(db, "reserve", &q, &d, &allowed);
+	aiplat_quota_decision d;
+	int rc = aiplat_quota_admit(db, AIPLAT_QUOTA_RESERVE, &q, &d);
 	if (rc)
 		return rc;
-	if (!allowed) {
-		aiplat_table_free(res->decision);
-		res->decision = d;
-		const char *reason = aiplat_table_cell(d, 0, 1);
-		return aiplat_error_set(AIPLAT_ENEGATIVE, AIPLAT_ERRCLASS_QUOTA, "denied: %s (nothing was sent to %s)",
-		                        reason ? reason : "?", model);
-	}
-	for (size_t c = 0; c < aiplat_table_ncols(d); c++)
-		if (!strcmp(aiplat_table_column_name(d, c), "reservation_id"))
-			snprintf(reservation, 40, "%s", aiplat_table_cell(d, 0, c));
-	aiplat_table_free(d);
+	if (!d.allowed)
+		return denied(res, &d, model);
+	snprintf(reservation, 40, "%s", d.reservation_id);
+	aiplat_quota_decision_dispose(&d);
 	return 0;
 }
 
@@ -180,20 +185,15 @@ static int explain_hidden(aiplat_db *db, const call_target *t, const char *model
 	q.user = t->user;
 	q.model = model;
 	q.tokens = 1;
-	aiplat_table *d = NULL;
-	bool allowed = false;
-	int rc = aiplat_quota_admit(db, "check", &q, &d, &allowed);
+	aiplat_quota_decision d;
+	int rc = aiplat_quota_admit(db, AIPLAT_QUOTA_CHECK, &q, &d);
 	if (rc)
 		return rc;
-	if (allowed) {
-		aiplat_table_free(d);
+	if (d.allowed) {
+		aiplat_quota_decision_dispose(&d);
 		return aiplat_error_set(AIPLAT_EINVALID, AIPLAT_ERRCLASS_INPUT, "no model \"%s\"", model);
 	}
-	aiplat_table_free(res->decision);
-	res->decision = d;
-	const char *reason = aiplat_table_cell(d, 0, 1);
-	return aiplat_error_set(AIPLAT_ENEGATIVE, AIPLAT_ERRCLASS_QUOTA, "denied: %s (nothing was sent to %s)",
-	                        reason ? reason : "?", model);
+	return denied(res, &d, model);
 }
 
 /* The provider settings of the reserved model; strings live in *res_out (PQclear it). */
@@ -209,26 +209,28 @@ static int fetch_config(aiplat_db *db, const char *reservation, aiplat_provider_
 	if (rc)
 		return rc;
 	*res_out = r;
-	int kind = aiplat_provider_kind_parse(PQgetvalue(r, 0, 0));
+	/* Columns by name: the statement above says which. */
+#define F(column) aiplat_db_field(r, 0, #column)
+	int kind = aiplat_provider_kind_parse(F(provider_kind));
 	if (kind < 0)
 		return aiplat_error_set(AIPLAT_EINVALID, AIPLAT_ERRCLASS_CONFIG, "model %s has an unknown provider %s",
-		                        PQgetvalue(r, 0, 7), PQgetvalue(r, 0, 0));
+		                        F(name), F(provider_kind));
 	cfg->kind = (aiplat_provider_kind)kind;
-	cfg->endpoint = aiplat_provider_endpoint(cfg->kind, PQgetisnull(r, 0, 1) ? NULL : PQgetvalue(r, 0, 1));
-	cfg->model = PQgetvalue(r, 0, 2);
-	if (!PQgetisnull(r, 0, 3))
-		cfg->max_tokens = atol(PQgetvalue(r, 0, 3));
-	cfg->system_message = PQgetisnull(r, 0, 4) ? NULL : PQgetvalue(r, 0, 4);
+	cfg->endpoint = aiplat_provider_endpoint(cfg->kind, F(endpoint));
+	cfg->model = F(provider_model) ? F(provider_model) : "";
+	if (F(max_tokens))
+		cfg->max_tokens = atol(F(max_tokens));
+	cfg->system_message = F(system_message);
 	*key_out = NULL;
-	if (!PQgetisnull(r, 0, 6)) {
-		*key_out = strdup(PQgetvalue(r, 0, 6));
-	} else if (!PQgetisnull(r, 0, 5) && !strncmp(PQgetvalue(r, 0, 5), "env:", 4)) {
-		const char *name = PQgetvalue(r, 0, 5) + 4;
+	if (F(api_key)) {
+		*key_out = strdup(F(api_key));
+	} else if (F(api_key_ref) && !strncmp(F(api_key_ref), "env:", 4)) {
+		const char *name = F(api_key_ref) + 4;
 		const aiplat_config *conf = aiplat_config_get();
 		const char *v = conf->resolve_key_ref ? conf->resolve_key_ref(name, conf->resolve_arg) : NULL;
 		if (!v || !*v) {
 			aiplat_error_set(AIPLAT_EPROVIDER, AIPLAT_ERRCLASS_CONFIG,
-			                 "model %s takes its API key from %s, which is not set", PQgetvalue(r, 0, 7), name);
+			                 "model %s takes its API key from %s, which is not set", F(name), name);
 			aiplat_error_set_provider("auth", NULL);
 			return AIPLAT_EPROVIDER;
 		}
@@ -236,6 +238,7 @@ static int fetch_config(aiplat_db *db, const char *reservation, aiplat_provider_
 	}
 	cfg->api_key = *key_out;
 	return 0;
+#undef F
 }
 
 static void wipe_free(char *s)
@@ -274,11 +277,15 @@ static int finish(aiplat_db *db, const char *reservation, bool settle, long long
 		                  : aiplat_db_query_as(db, &r, sql, 6, params);
 		if (rc)
 			return rc;
-		bool allowed = PQntuples(r) == 1 && !strcmp(PQgetvalue(r, 0, 0), "t");
+		const char *ok = aiplat_db_field(r, 0, "allowed");
+		bool allowed = PQntuples(r) == 1 && ok && !strcmp(ok, "t");
 		if (settle && allowed) {
-			snprintf(res->event_id, sizeof(res->event_id), "%s", PQgetvalue(r, 0, 2));
-			res->cost_usd = atof(PQgetvalue(r, 0, 3)) / 1e6;
-			res->over_limit = !strncmp(PQgetvalue(r, 0, 1), "settled_over_", 13);
+			const char *event = aiplat_db_field(r, 0, "event_id");
+			const char *cost = aiplat_db_field(r, 0, "cost_micro_usd");
+			const char *reason = aiplat_db_field(r, 0, "reason");
+			snprintf(res->event_id, sizeof(res->event_id), "%s", event ? event : "");
+			res->cost_usd = cost ? atof(cost) / 1e6 : 0;
+			res->over_limit = reason && !strncmp(reason, "settled_over_", 13);
 		}
 		PQclear(r);
 		if (allowed || !settle)
@@ -319,23 +326,26 @@ static int call_model(aiplat_db *db, const call_target *t, const char *model, co
 		1, params);
 	if (rc)
 		return rc;
-	if (PQntuples(shape) != 1 || PQgetisnull(shape, 0, 0)) {
+#define S(column) aiplat_db_field(shape, 0, #column)
+	if (PQntuples(shape) != 1 || !S(model_id)) {
 		/* A model the caller may not see: admission says why not (or that there is none). */
 		PQclear(shape);
 		return explain_hidden(db, t, model, res);
 	}
 	char *prompt = NULL;
-	rc = build_prompt(db, org_id, o, PQgetisnull(shape, 0, 4) ? "[]" : PQgetvalue(shape, 0, 4), &prompt);
+	rc = build_prompt(db, org_id, o, S(tasks) ? S(tasks) : "[]", &prompt);
 	if (rc) {
 		PQclear(shape);
 		return rc;
 	}
 	/* The model's output cap is the most a call may ask for. */
-	long model_cap = !PQgetisnull(shape, 0, 2) ? atol(PQgetvalue(shape, 0, 2)) : 0;
+	long model_cap = S(max_tokens) ? atol(S(max_tokens)) : 0;
 	if (o->max_tokens > 0 && model_cap > 0 && o->max_tokens > model_cap) {
 		aiplat_error_set(AIPLAT_EINVALID, AIPLAT_ERRCLASS_INPUT,
-		                 "max_tokens %ld is more than %s allows (%ld)", o->max_tokens, PQgetvalue(shape, 0, 1),
+		                 "max_tokens %ld is more than %s allows (%ld)", o->max_tokens,
+		                 S(name) ? S(name) : model,
 		                 model_cap);
+		aiplat_error_set_field("max_tokens", NULL);
 		PQclear(shape);
 		free(prompt);
 		return AIPLAT_EINVALID;
@@ -343,8 +353,9 @@ static int call_model(aiplat_db *db, const call_target *t, const char *model, co
 	long max_tokens = o->max_tokens > 0 ? o->max_tokens : model_cap > 0 ? model_cap : 1024;
 	aiplat_ai_message msg = { "user", prompt };
 	long long estimate = aiplat_estimate_prompt_tokens(
-		PQgetisnull(shape, 0, 3) ? NULL : PQgetvalue(shape, 0, 3), &msg, 1);
-	snprintf(res->model, sizeof(res->model), "%s", PQgetvalue(shape, 0, 1));
+		S(system_message), &msg, 1);
+	snprintf(res->model, sizeof(res->model), "%s", S(name) ? S(name) : model);
+#undef S
 	PQclear(shape);
 
 	aiplat_provider_config cfg = AIPLAT_PROVIDER_CONFIG_INIT;

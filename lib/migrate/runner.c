@@ -15,6 +15,7 @@
 #include <time.h>
 #include "aiplat/buf.h"
 #include "aiplat/error.h"
+#include "aiplat/log.h"
 #include "aiplat/migrate.h"
 #include "locks.h"
 
@@ -72,7 +73,7 @@ static int ledger_read(aiplat_db *db, ledger *out)
 	PGresult *res;
 	rc = aiplat_db_query(db, &res,
 		"SELECT version, name, checksum, to_char(applied_at AT TIME ZONE 'UTC',"
-		"       'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), duration_ms"
+		"       'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS applied_at, duration_ms"
 		"  FROM aiplat_meta.schema_migrations ORDER BY version", 0, NULL);
 	if (rc)
 		return rc;
@@ -84,11 +85,13 @@ static int ledger_read(aiplat_db *db, ledger *out)
 	}
 	for (int i = 0; i < n; i++) {
 		applied_row *r = &out->rows[i];
-		r->version = atol(PQgetvalue(res, i, 0));
-		snprintf(r->name, sizeof(r->name), "%s", PQgetvalue(res, i, 1));
-		snprintf(r->checksum, sizeof(r->checksum), "%s", PQgetvalue(res, i, 2));
-		snprintf(r->applied_at, sizeof(r->applied_at), "%s", PQgetvalue(res, i, 3));
-		snprintf(r->duration_ms, sizeof(r->duration_ms), "%s", PQgetvalue(res, i, 4));
+#define FIELD(column) (aiplat_db_field(res, i, #column) ? aiplat_db_field(res, i, #column) : "")
+		r->version = atol(FIELD(version));
+		snprintf(r->name, sizeof(r->name), "%s", FIELD(name));
+		snprintf(r->checksum, sizeof(r->checksum), "%s", FIELD(checksum));
+		snprintf(r->applied_at, sizeof(r->applied_at), "%s", FIELD(applied_at));
+		snprintf(r->duration_ms, sizeof(r->duration_ms), "%s", FIELD(duration_ms));
+#undef FIELD
 	}
 	out->count = (size_t)n;
 	PQclear(res);

@@ -8,13 +8,14 @@
 #include <strings.h>
 #include "aiplat/error.h"
 #include "aiplat/usage.h"
-#include "catalog.h"
+#include "access.h"
+#include "usage/person_view.h"
 
 int aiplat_usage_show(aiplat_db *db, const char *user, bool bar, aiplat_table **out)
 {
 	const aiplat_identity *who = aiplat_db_identity(db);
 	const char *org = NULL;
-	int rc = aiplat_catalog_require_org(db, &org);
+	int rc = aiplat_access_require_org(db, &org);
 	if (rc)
 		return rc;
 	if (!user && !who->acting) {
@@ -30,7 +31,7 @@ int aiplat_usage_show(aiplat_db *db, const char *user, bool bar, aiplat_table **
 		rc = aiplat_db_query_value(db, &user_id, "SELECT aiplat.member_user_id($2::uuid, $1)", 2,
 		                           params);
 		if (!rc && !user_id && who->acting && !who->is_superadmin && strcasecmp(user, who->email))
-			rc = aiplat_require_permission(db, "usage", "read_all", "see other people's usage");
+			rc = aiplat_access_require_permission(db, "usage", "read_all", "see other people's usage");
 		if (!rc && !user_id)
 			rc = aiplat_error_set(AIPLAT_EINVALID, AIPLAT_ERRCLASS_INPUT,
 			                      "no member \"%s\" in %s", user, who->org_slug);
@@ -38,9 +39,9 @@ int aiplat_usage_show(aiplat_db *db, const char *user, bool bar, aiplat_table **
 		user_id = strdup(who->user_id);
 	}
 	if (!rc && who->acting && strcmp(user_id, who->user_id) != 0)
-		rc = aiplat_require_permission(db, "usage", "read_all", "see other people's usage");
+		rc = aiplat_access_require_permission(db, "usage", "read_all", "see other people's usage");
 	if (!rc)
-		rc = aiplat_person_models(db, org, user_id, bar, out);
+		rc = aiplat_usage_person_models(db, org, user_id, bar, out);
 	free(user_id);
 	aiplat_db_rollback(db);   /* read only */
 	return rc;

@@ -1,4 +1,5 @@
 /* Strict little parsers for bulk input (see text.h). */
+#include <stdio.h>
 #include <string.h>
 #include "util/text.h"
 
@@ -180,4 +181,19 @@ bool aiplat_valid_utf8(const char *s, size_t n)
 		p += len;
 	}
 	return true;
+}
+
+bool aiplat_in_list(const char *s, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(list[i], s))
+			return true;
+	return false;
+}
+
+void aiplat_join_list(char *buf, size_t size, const char *const *list, size_t n)
+{
+	buf[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		snprintf(buf + strlen(buf), size - strlen(buf), "%s%s", i ? ", " : "", list[i]);
 }

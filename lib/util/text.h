@@ -1,4 +1,4 @@
-/* Small parsers the importer needs: RFC 3339 timestamps, UUIDs, integers, UTF-8. */
+/* Small text helpers: RFC 3339 timestamps, UUIDs, integers, UTF-8, lists of names. */
 #ifndef AIPLAT_UTIL_TEXT_H
 #define AIPLAT_UTIL_TEXT_H
 
@@ -20,5 +20,8 @@ bool aiplat_parse_count(const char *s, size_t n, int64_t *out);
 /* "0.15", "12.3456", "3" -> units of 1/10000 (prices have four decimals). */
 bool aiplat_parse_decimal4(const char *s, int64_t *out);
 bool aiplat_valid_utf8(const char *s, size_t n);
+/* Whether s is one of list[0..n); list joined with ", " into buf. */
+bool aiplat_in_list(const char *s, const char *const *list, size_t n);
+void aiplat_join_list(char *buf, size_t size, const char *const *list, size_t n);
 
 #endif

@@ -12,25 +12,17 @@
 #include "aiplat/buf.h"
 #include "aiplat/error.h"
 #include "aiplat/model.h"
+#include "aiplat/org_model.h"
 #include "aiplat/rules.h"
-#include "catalog.h"
-
-int aiplat_catalog_require_org(aiplat_db *db, const char **org_id)
-{
-	const aiplat_identity *who = aiplat_db_identity(db);
-	if (!who->org_id[0]) {
-		aiplat_error_set(AIPLAT_EUSAGE, AIPLAT_ERRCLASS_INPUT,
-		                 "this command works in one organization");
-		return aiplat_error_set_field("org", NULL);
-	}
-	*org_id = who->org_id;
-	return 0;
-}
+#include "access.h"
+#include "codes.h"
+#include "usage/person_view.h"
+#include "util/text.h"
 
 /* Changing an organisation's configuration needs (models, manage). */
 static int require_manage(aiplat_db *db)
 {
-	return aiplat_require_permission(db, "models", "manage", "change which models are enabled");
+	return aiplat_access_require_permission(db, "models", "manage", "change which models are enabled");
 }
 
 static bool is_true(const char *v)
@@ -40,10 +32,10 @@ static bool is_true(const char *v)
 
 /* ---- available ---------------------------------------------------------------- */
 
-int aiplat_model_available(aiplat_db *db, bool all, aiplat_table **out)
+int aiplat_org_model_available(aiplat_db *db, bool all, aiplat_table **out)
 {
 	const char *org = NULL;
-	int rc = aiplat_catalog_require_org(db, &org);
+	int rc = aiplat_access_require_org(db, &org);
 	if (rc)
 		return rc;
 	if ((rc = aiplat_db_begin(db)) != 0)
@@ -51,12 +43,12 @@ int aiplat_model_available(aiplat_db *db, bool all, aiplat_table **out)
 	PGresult *res = NULL;
 	const char *params[1] = { org };
 	rc = aiplat_db_query(db, &res,
-		"SELECT m.id, m.name, m.role, m.required_plan, mp.level,"
-		"       array_to_string(m.organization_types, ','), m.is_active, m.is_free, m.is_trial,"
-		"       m.trial_expires_days, m.token_limit_period, m.token_limit_amount,"
+		"SELECT m.id, m.name, m.role, m.required_plan, mp.level AS model_level,"
+		"       array_to_string(m.organization_types, ',') AS targets, m.is_active, m.is_free,"
+		"       m.is_trial, m.trial_expires_days, m.token_limit_period, m.token_limit_amount,"
 		"       c.is_enabled_for_users, c.token_limit_per_user,"
-		"       extract(epoch FROM c.enabled_at)::bigint, o.type, op.level,"
-		"       extract(epoch FROM aiplat.clock())::bigint"
+		"       extract(epoch FROM c.enabled_at)::bigint AS enabled_at, o.type AS org_type,"
+		"       op.level AS org_level, extract(epoch FROM aiplat.clock())::bigint AS now"
 		"  FROM aiplat.organizations o"
 		"  JOIN aiplat.plans op ON op.code = o.pricing_plan"
 		" CROSS JOIN aiplat.ai_models_system m"
@@ -86,54 +78,53 @@ int aiplat_model_available(aiplat_db *db, bool all, aiplat_table **out)
 		aiplat_table_set_column(t, (size_t)c, cols[c].name, cols[c].type);
 
 	for (int r = 0; r < PQntuples(res) && !rc; r++) {
-		const char *v[18];
-		for (int c = 0; c < 18; c++)
-			v[c] = PQgetisnull(res, r, c) ? NULL : PQgetvalue(res, r, c);
+#define F(column) aiplat_db_field(res, r, #column)
 		/* Targets arrive as "a,b,c" (type codes have no commas). */
-		char *targets = strdup(v[5]);
+		char *targets = strdup(F(targets) ? F(targets) : "");
 		const char *types[64];
 		size_t ntypes = 0;
 		char *save = NULL;
 		for (char *tok = strtok_r(targets, ",", &save); tok && ntypes < 64;
 		     tok = strtok_r(NULL, ",", &save))
 			types[ntypes++] = tok;
-		aiplat_availability a = aiplat_model_availability(is_true(v[6]), types, ntypes, v[15],
-		                                                  atoi(v[4]), atoi(v[16]));
+		aiplat_availability a = aiplat_model_availability(is_true(F(is_active)), types, ntypes, F(org_type),
+		                                                  atoi(F(model_level)), atoi(F(org_level)));
 		free(targets);
 		if (a != AIPLAT_AVAILABLE && !all)
 			continue;
 
-		bool enabled = is_true(v[12]);
-		bool trial = is_true(v[8]);
+		bool enabled = is_true(F(is_enabled_for_users));
+		bool trial = is_true(F(is_trial));
 		char limit[32] = "", days[32] = "";
-		const char *period = v[10], *source = NULL;
-		if (is_true(v[7])) {
+		const char *period = F(token_limit_period), *source = NULL;
+		if (is_true(F(is_free))) {
 			source = "free";
 			period = NULL;
-		} else if (v[13]) {
-			snprintf(limit, sizeof(limit), "%s", v[13]);
+		} else if (F(token_limit_per_user)) {
+			snprintf(limit, sizeof(limit), "%s", F(token_limit_per_user));
 			source = "org";
 			if (!period)
 				period = "monthly";
-		} else if (v[11]) {
-			snprintf(limit, sizeof(limit), "%s", v[11]);
+		} else if (F(token_limit_amount)) {
+			snprintf(limit, sizeof(limit), "%s", F(token_limit_amount));
 			source = "model";
 		}
 		bool expired = false;
-		if (trial && v[9]) {
-			long left = v[14] ? aiplat_trial_days_left((time_t)atoll(v[14]), atoi(v[9]),
-			                                           (time_t)atoll(v[17]))
-			                  : atol(v[9]);
+		if (trial && F(trial_expires_days)) {
+			long left = F(enabled_at) ? aiplat_trial_days_left((time_t)atoll(F(enabled_at)), atoi(F(trial_expires_days)),
+			                                           (time_t)atoll(F(now)))
+			                  : atol(F(trial_expires_days));
 			expired = left == 0;
 			snprintf(days, sizeof(days), "%ld", left);
 		}
 		const char *status = a != AIPLAT_AVAILABLE ? "unavailable"
 		                   : expired ? "trial_expired"
 		                   : enabled ? "enabled" : "not_enabled";
-		const char *cells[11] = { v[0], v[1], v[2], v[3], status, enabled ? "t" : "f",
+		const char *cells[11] = { F(id), F(name), F(role), F(required_plan), status, enabled ? "t" : "f",
 		                          limit[0] ? limit : NULL, source && strcmp(source, "free") ? period : NULL,
 		                          source, days[0] ? days : NULL, aiplat_availability_name(a) };
 		rc = aiplat_table_add_row(t, cells);
+#undef F
 	}
 	PQclear(res);
 	if (rc) {
@@ -157,23 +148,24 @@ static int explain_unavailable(aiplat_db *db, const char *org, const char *model
 		"  FROM aiplat.model_availability_facts($1::bigint, $2::uuid)", 2, params);
 	if (rc)
 		return rc;
-	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0) || !strcmp(PQgetvalue(res, 0, 0), "available")) {
+	const char *why = aiplat_db_field(res, 0, "availability");
+	if (PQntuples(res) != 1 || !why || !strcmp(why, "available")) {
 		PQclear(res);
 		return 0;
 	}
-	const char *why = PQgetvalue(res, 0, 0);
+	const char *org_slug = aiplat_db_field(res, 0, "org_slug");
 	char reason[256];
 	if (!strcmp(why, "model_inactive"))
 		snprintf(reason, sizeof(reason), "it is inactive");
 	else if (!strcmp(why, "type_not_targeted"))
 		snprintf(reason, sizeof(reason), "it does not target organizations of type %s",
-		         PQgetvalue(res, 0, 3));
+		         aiplat_db_field(res, 0, "org_type"));
 	else
 		snprintf(reason, sizeof(reason), "it requires the %s plan (%s is on %s)",
-		         PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 4), PQgetvalue(res, 0, 2));
+		         aiplat_db_field(res, 0, "required_plan"), org_slug,
+		         aiplat_db_field(res, 0, "org_plan"));
 	aiplat_error_set(AIPLAT_EINVALID, AIPLAT_ERRCLASS_INPUT,
-	                 "model \"%s\" is not available to %s: %s", model_name, PQgetvalue(res, 0, 4),
-	                 reason);
+	                 "model \"%s\" is not available to %s: %s", model_name, org_slug, reason);
 	PQclear(res);
 	return AIPLAT_EINVALID;
 }
@@ -197,11 +189,11 @@ static int users_this_period(aiplat_db *db, const char *org, const char *model_i
 	return rc;
 }
 
-int aiplat_model_enable(aiplat_db *db, const char *ident, bool enable, bool force,
+int aiplat_org_model_enable(aiplat_db *db, const char *ident, bool enable, bool force,
                         long *affected_users)
 {
 	const char *org = NULL;
-	int rc = aiplat_catalog_require_org(db, &org);
+	int rc = aiplat_access_require_org(db, &org);
 	if (rc)
 		return rc;
 	if (affected_users)
@@ -224,7 +216,7 @@ int aiplat_model_enable(aiplat_db *db, const char *ident, bool enable, bool forc
 		}
 		free(any);
 	}
-	if ((rc = aiplat_catalog_find_model(db, ident, &id)) != 0)
+	if ((rc = aiplat_model_find(db, ident, &id)) != 0)
 		goto out;
 	snprintf(idbuf, sizeof(idbuf), "%lld", id);
 	const char *params[2] = { org, idbuf };
@@ -254,16 +246,13 @@ int aiplat_model_enable(aiplat_db *db, const char *ident, bool enable, bool forc
 			" WHERE organization_id = $1::uuid AND system_model_id = $2::bigint", 2, params);
 	}
 out:
-	if (!rc)
-		return aiplat_db_commit(db);
-	aiplat_db_rollback(db);
-	return rc;
+	return aiplat_db_end(db, rc);
 }
 
-int aiplat_model_set_limit(aiplat_db *db, const char *ident, long long per_user)
+int aiplat_org_model_set_limit(aiplat_db *db, const char *ident, long long per_user)
 {
 	const char *org = NULL;
-	int rc = aiplat_catalog_require_org(db, &org);
+	int rc = aiplat_access_require_org(db, &org);
 	if (rc)
 		return rc;
 	if (per_user < 0)
@@ -276,7 +265,7 @@ int aiplat_model_set_limit(aiplat_db *db, const char *ident, long long per_user)
 		return rc;
 	long long id;
 	char idbuf[32], limit[32];
-	if ((rc = require_manage(db)) != 0 || (rc = aiplat_catalog_find_model(db, ident, &id)) != 0)
+	if ((rc = require_manage(db)) != 0 || (rc = aiplat_model_find(db, ident, &id)) != 0)
 		goto out;
 	snprintf(idbuf, sizeof(idbuf), "%lld", id);
 	snprintf(limit, sizeof(limit), "%lld", per_user);
@@ -302,35 +291,16 @@ int aiplat_model_set_limit(aiplat_db *db, const char *ident, long long per_user)
 		" ON CONFLICT (organization_id, system_model_id) DO UPDATE"
 		"   SET token_limit_per_user = EXCLUDED.token_limit_per_user", 3, params);
 out:
-	if (!rc)
-		return aiplat_db_commit(db);
-	aiplat_db_rollback(db);
-	return rc;
+	return aiplat_db_end(db, rc);
 }
 
 /* ---- the user's view ------------------------------------------------------------- */
 
-static void usage_bar(char *buf, size_t size, long long used, long long limit)
-{
-	const int cells = 12;
-	int pct = limit > 0 ? (int)(used * 100 / limit) : 0;
-	int full = limit > 0 ? (int)(used * cells / limit) : 0;
-	if (full > cells)
-		full = cells;
-	size_t n = 0;
-	for (int i = 0; i < cells && n + 4 < size; i++) {
-		const char *glyph = i < full ? "\xe2\x96\x88" : "\xe2\x96\x91";   /* █ ░ */
-		memcpy(buf + n, glyph, 3);
-		n += 3;
-	}
-	snprintf(buf + n, size - n, " %d%%", pct);
-}
-
-int aiplat_model_enabled(aiplat_db *db, bool bar, aiplat_table **out)
+int aiplat_org_model_enabled(aiplat_db *db, bool bar, aiplat_table **out)
 {
 	const aiplat_identity *who = aiplat_db_identity(db);
 	const char *org = NULL;
-	int rc = aiplat_catalog_require_org(db, &org);
+	int rc = aiplat_access_require_org(db, &org);
 	if (rc)
 		return rc;
 	if (!who->acting) {
@@ -340,106 +310,7 @@ int aiplat_model_enabled(aiplat_db *db, bool bar, aiplat_table **out)
 	}
 	if ((rc = aiplat_db_begin(db)) != 0)
 		return rc;
-	rc = aiplat_person_models(db, org, who->user_id, bar, out);
+	rc = aiplat_usage_person_models(db, org, who->user_id, bar, out);
 	aiplat_db_rollback(db);   /* read only */
 	return rc;
-}
-
-int aiplat_person_models(aiplat_db *db, const char *org, const char *user, bool bar,
-                         aiplat_table **out)
-{
-	int rc;
-	PGresult *res = NULL;
-	const char *params[2] = { org, user };
-	rc = aiplat_db_query(db, &res,
-		"WITH cfg AS ("
-		"  SELECT m.id, m.name, m.role, coalesce(jsonb_array_length(m.tasks), 0) AS tasks, m.is_free,"
-		"         m.is_trial, m.trial_expires_days, c.enabled_at, o.time_zone,"
-		"         coalesce(c.token_limit_per_user, m.token_limit_amount) AS lim,"
-		"         coalesce(m.token_limit_period,"
-		"                  CASE WHEN c.token_limit_per_user IS NOT NULL THEN 'monthly' END) AS period,"
-		"         m.sort_order"
-		"    FROM aiplat.org_system_model_config c"
-		"    JOIN aiplat.ai_models_system m ON m.id = c.system_model_id"
-		"    JOIN aiplat.organizations o ON o.id = c.organization_id"
-		"   WHERE c.organization_id = $1::uuid AND c.is_enabled_for_users"
-		"     AND aiplat.model_availability(m.id, o.id) = 'available')"
-		"SELECT cfg.id, cfg.name, cfg.role, cfg.tasks, cfg.is_free, cfg.period, cfg.lim,"
-		"       coalesce(u.tokens_used, 0),"
-		"       aiplat.period_end(coalesce(cfg.period, 'monthly'), cfg.time_zone, aiplat.clock()),"
-		"       extract(epoch FROM aiplat.period_end(coalesce(cfg.period, 'monthly'), cfg.time_zone,"
-		"                                            aiplat.clock()) - aiplat.clock())::bigint,"
-		"       cfg.is_trial, cfg.trial_expires_days, extract(epoch FROM cfg.enabled_at)::bigint,"
-		"       extract(epoch FROM aiplat.clock())::bigint,"
-		"       (SELECT coalesce(sum(r.tokens), 0) FROM aiplat.quota_reservations r"
-		"         WHERE r.organization_id = $1::uuid AND r.user_id = $2::uuid AND r.model_id = cfg.id"
-		"           AND r.status = 'active' AND r.expires_at > aiplat.clock())"
-		"  FROM cfg"
-		"  LEFT JOIN aiplat.ai_model_usage u"
-		"         ON u.organization_id = $1::uuid AND u.user_id = $2::uuid AND u.model_id = cfg.id"
-		"        AND u.period_type = coalesce(cfg.period, 'monthly')"
-		"        AND u.period_start = aiplat.period_start(coalesce(cfg.period, 'monthly'), cfg.time_zone,"
-		"                                                 aiplat.clock())"
-		" ORDER BY cfg.sort_order, cfg.id", 2, params);
-	if (rc)
-		return rc;
-
-	static const struct { const char *name; aiplat_coltype type; } cols[] = {
-		{ "id", AIPLAT_COL_INT }, { "model", AIPLAT_COL_TEXT }, { "kind", AIPLAT_COL_TEXT },
-		{ "role", AIPLAT_COL_TEXT }, { "tasks", AIPLAT_COL_INT }, { "period", AIPLAT_COL_TEXT },
-		{ "used", AIPLAT_COL_INT }, { "reserved", AIPLAT_COL_INT }, { "limit", AIPLAT_COL_INT },
-		{ "percent", AIPLAT_COL_NUMBER },
-		{ "resets_at", AIPLAT_COL_TIME }, { "resets_in", AIPLAT_COL_TEXT },
-		{ "warning", AIPLAT_COL_TEXT }, { "message", AIPLAT_COL_TEXT },
-		{ "trial_days_left", AIPLAT_COL_INT }, { "usage", AIPLAT_COL_TEXT },
-	};
-	size_t ncols = bar ? 16 : 15;
-	aiplat_table *t;
-	if ((rc = aiplat_table_new(&t, ncols)) != 0) {
-		PQclear(res);
-		return rc;
-	}
-	for (size_t c = 0; c < ncols; c++)
-		aiplat_table_set_column(t, c, cols[c].name, cols[c].type);
-	for (int r = 0; r < PQntuples(res) && !rc; r++) {
-		const char *v[15];
-		for (int c = 0; c < 15; c++)
-			v[c] = PQgetisnull(res, r, c) ? NULL : PQgetvalue(res, r, c);
-		bool free_model = is_true(v[4]);
-		long long used = atoll(v[7]), limit = (v[6] && !free_model) ? atoll(v[6]) : 0;
-		char pct[32] = "", resets_in[64] = "", message[160] = "", days[32] = "", barbuf[96] = "";
-		if (limit > 0)
-			snprintf(pct, sizeof(pct), "%.1f", (double)used * 100.0 / (double)limit);
-		aiplat_duration_phrase(resets_in, sizeof(resets_in), atoll(v[9]));
-		aiplat_warning w = aiplat_usage_warning(used, limit);
-		aiplat_warning_message(message, sizeof(message), w, used, limit, v[5], resets_in);
-		const char *warning = aiplat_warning_name(w);
-		if (is_true(v[10]) && v[11] && v[12]) {
-			long left = aiplat_trial_days_left((time_t)atoll(v[12]), atoi(v[11]), (time_t)atoll(v[13]));
-			snprintf(days, sizeof(days), "%ld", left);
-			if (left == 0) {   /* an expired trial cannot be used, whatever the usage */
-				warning = "trial_expired";
-				snprintf(message, sizeof(message), "Trial expired.");
-			}
-		}
-		if (bar)
-			snprintf(barbuf, sizeof(barbuf), "%s", "unlimited");
-		if (bar && limit > 0)
-			usage_bar(barbuf, sizeof(barbuf), used, limit);
-		bool limited = limit > 0;
-		const char *cells[16] = {
-			v[0], v[1], "SYSTEM", v[2], v[3], limited ? v[5] : NULL, v[7], v[14],
-			limited ? v[6] : NULL, pct[0] ? pct : NULL, limited ? v[8] : NULL,
-			limited ? resets_in : NULL, warning[0] ? warning : NULL,
-			message[0] ? message : NULL, days[0] ? days : NULL, barbuf
-		};
-		rc = aiplat_table_add_row(t, cells);
-	}
-	PQclear(res);
-	if (rc) {
-		aiplat_table_free(t);
-		return rc;
-	}
-	*out = t;
-	return 0;
 }

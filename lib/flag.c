@@ -10,9 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "aiplat/ai.h"
+#include "aiplat/flag.h"
 #include "aiplat/error.h"
-#include "catalog.h"
+#include "access.h"
 
 int aiplat_flag_set(aiplat_db *db, const char *name, bool enabled, const char *value, bool global,
                     aiplat_table **out)
@@ -34,8 +34,8 @@ int aiplat_flag_set(aiplat_db *db, const char *name, bool enabled, const char *v
 	int rc = aiplat_db_begin_audited(db, org ? "flag.set" : "flag.set_global");
 	if (rc)
 		return rc;
-	rc = org ? aiplat_require_permission(db, "flags", "manage", "set feature flags")
-	         : aiplat_require_superadmin(db, "set global feature flags");
+	rc = org ? aiplat_access_require_permission(db, "flags", "manage", "set feature flags")
+	         : aiplat_access_require_superadmin(db, "set global feature flags");
 	const char *params[4] = { org, name, enabled ? "true" : "false", value };
 	if (!rc && org)
 		rc = aiplat_db_query_table(db, out,
@@ -72,7 +72,7 @@ int aiplat_flag_get(aiplat_db *db, const char *name, aiplat_table **out)
 		"                      WHERE x.name = $2 AND (x.organization_id = $1::uuid"
 		"                                             OR x.organization_id IS NULL)"
 		"                      ORDER BY x.organization_id NULLS LAST LIMIT 1) f ON true", 2, params);
-	if (!rc && !aiplat_table_cell(*out, 0, 3)) {
+	if (!rc && !aiplat_table_get(*out, 0, "scope")) {
 		aiplat_table_free(*out);
 		*out = NULL;
 		return aiplat_error_set(AIPLAT_ENOTFOUND, AIPLAT_ERRCLASS_INPUT, "no flag %s%s%s", name,

@@ -7,9 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "aiplat/ai.h"
+#include "aiplat/prompt.h"
 #include "aiplat/error.h"
-#include "catalog.h"
+#include "access.h"
 
 /* The organisation the command works in, or NULL for the global scope. */
 static const char *org_of(aiplat_db *db, bool global)
@@ -28,8 +28,8 @@ int aiplat_prompt_set(aiplat_db *db, const char *key, const char *body, const ch
 	int rc = aiplat_db_begin_audited(db, org ? "prompt.set" : "prompt.set_global");
 	if (rc)
 		return rc;
-	rc = org ? aiplat_require_permission(db, "prompts", "manage", "change prompts")
-	         : aiplat_require_superadmin(db, "change global prompts");
+	rc = org ? aiplat_access_require_permission(db, "prompts", "manage", "change prompts")
+	         : aiplat_access_require_superadmin(db, "change global prompts");
 	const char *params[4] = { org, key, body, description };
 	/* Versions of one key are numbered in turn: one writer at a time. */
 	if (!rc)
