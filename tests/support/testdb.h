@@ -1,7 +1,18 @@
 /*
  * Test databases on the throwaway cluster that the `pg` ctest fixture runs.
- * Each test gets a fresh database, cloned from the migrated template or
- * empty, and drops it at the end.
+ * testdb_create gives a fresh database, cloned from the migrated template or
+ * empty; testdb_drop drops it.
+ *
+ * The model: each test file gets its own database(s); tests within a file
+ * that use group setup share one and must not depend on the order they run
+ * in. A file either creates a database in its group setup
+ * (cmocka_run_group_tests(tests, setup, teardown)) and runs all or some of
+ * its tests on it, or creates one per test (per-test setup, or in the test
+ * body). So a test on a shared database must leave nothing behind that
+ * another test reads, or make a database of its own. The cluster itself,
+ * and so its roles, is shared by every file, and ctest runs files in
+ * parallel: cluster-wide names (login roles, database names) must carry the
+ * process id, as testdb_create's names do.
  */
 #ifndef AIPLAT_TESTDB_H
 #define AIPLAT_TESTDB_H
@@ -17,7 +28,7 @@ typedef struct testdb {
 
 /* A URL for database `name` on the test cluster (static buffer). */
 const char *testdb_url_for(const char *name);
-/* A new database: a clone of the migrated template, or empty. */
+/* A new database (t_<pid>_<n>): a clone of the migrated template, or empty. */
 void testdb_create(testdb *t, bool migrated);
 void testdb_drop(testdb *t);
 /* A libpq connection as the owner (the platform); fails the test on error. */
